@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One entry point for working on sessionlab. On a fresh machine it creates .venv and
+# installs the project into it first (Python >= 3.10 with venv is all it needs).
+#
+#   ./dev.sh lab         open JupyterLab on the first walkthrough
+#   ./dev.sh test        the whole test suite, notebooks included (strict nbval)
+#   ./dev.sh notebooks   re-execute notebooks in place (all, or the ones named) to refresh outputs
+#   ./dev.sh bench       the benchmark scripts in bench/
+#   ./dev.sh lint        ruff check and ruff format --check
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY=$VENV/bin/python
+STAMP=$VENV/.installed
+
+setup() {
+    if [ ! -x "$PY" ]; then
+        python3 -m venv "$VENV" || {
+            echo "could not create a virtual environment: on Debian, apt-get install python3-venv" >&2
+            exit 1
+        }
+    fi
+    # Reinstall only when the project's dependencies changed.
+    if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+        "$PY" -m pip install --quiet --upgrade pip
+        "$PY" -m pip install --quiet -e ".[test]"
+        touch "$STAMP"
+    fi
+}
+
+command=${1:-help}
+shift || true
+case "$command" in
+    lab)
+        setup
+        exec "$VENV/bin/jupyter" lab notebooks/01-the-session-cycle.ipynb "$@"
+        ;;
+    test)
+        setup
+        exec "$PY" -m pytest "$@"
+        ;;
+    notebooks)
+        setup
+        [ $# -gt 0 ] || set -- notebooks/*.ipynb
+        exec "$VENV/bin/jupyter" nbconvert --to notebook --execute --inplace \
+            --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False "$@"
+        ;;
+    bench)
+        setup
+        for script in bench/*.py; do "$PY" "$script" "$@"; done
+        ;;
+    lint)
+        setup
+        "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
+        ;;
+    *)
+        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+        [ "$command" = help ] || exit 2
+        ;;
+esac

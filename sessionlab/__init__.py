@@ -1,0 +1,48 @@
+"""sessionlab: a lab for web sessions.
+
+A session has two halves: a cookie on the client and a record on the server. Start a real
+session server, drive it with a recording client, and look at both halves side by side.
+
+>>> import sessionlab as sl
+>>> with sl.start(store="memory", name="doc-face") as lab:
+...     client = sl.Client(lab.url, watch=lab.store)
+...     _ = client.cycle("alice")
+...     sl.timeline(client)["server holds"].tolist()
+['id1: {"name":"alice"}', 'id1: {"name":"alice"}', '(nothing)', '(nothing)']
+"""
+
+from .client import Client, Exchange
+from .frames import (
+    cookies_frame,
+    history_frame,
+    parse_set_cookie,
+    set_cookie_frame,
+    store_frame,
+    timeline,
+)
+from .server.app import CookieOptions
+from .server.launch import LabServer, WeakSecretWarning, running, start, stop
+from .server.stores import MemoryStore, Record, SQLiteStore, Store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "CookieOptions",
+    "Exchange",
+    "LabServer",
+    "MemoryStore",
+    "Record",
+    "SQLiteStore",
+    "Store",
+    "WeakSecretWarning",
+    "cookies_frame",
+    "history_frame",
+    "parse_set_cookie",
+    "running",
+    "set_cookie_frame",
+    "start",
+    "stop",
+    "store_frame",
+    "timeline",
+]

@@ -1,0 +1,275 @@
+"""pandas tables of what the client and the server hold.
+
+Every frame is built from recorded facts (the client's exchanges, a store's ``all()``);
+nothing here starts or asks a server. Times are relative (``expires_in``, ``created_ago``)
+so that the same steps give the same tables on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable
+from email.utils import parsedate_to_datetime
+from http.cookiejar import Cookie
+from typing import Any
+
+import pandas as pd
+
+from .client import Client, Exchange
+
+COOKIE_COLUMNS = [
+    "name",
+    "value",
+    "domain",
+    "path",
+    "expires",
+    "size",
+    "HttpOnly",
+    "Secure",
+    "SameSite",
+]
+SET_COOKIE_COLUMNS = [
+    "step",
+    "name",
+    "value",
+    "effect",
+    "Path",
+    "Domain",
+    "Expires",
+    "Max-Age",
+    "HttpOnly",
+    "Secure",
+    "SameSite",
+]
+STORE_COLUMNS = ["id", "data", "created_ago", "expires_in"]
+HISTORY_COLUMNS = [
+    "step",
+    "label",
+    "method",
+    "path",
+    "status",
+    "sent Cookie",
+    "Set-Cookie",
+    "body",
+]
+TIMELINE_COLUMNS = ["step", "request", "status", "client holds", "server holds", "changed"]
+
+
+def seconds(value: float) -> pd.Timedelta:
+    """Whole seconds, rounded up, so a value read a moment later still shows the same."""
+    return pd.Timedelta(seconds=math.ceil(value)) if math.isfinite(value) else pd.NaT
+
+
+# -- the client's side -----------------------------------------------------------------
+
+
+def cookie_row(cookie: Cookie, now: float | None = None) -> dict[str, Any]:
+    """One cookie as browser devtools show it."""
+    now = time.time() if now is None else now
+    rest = {key.lower(): value for key, value in cookie._rest.items()}  # noqa: SLF001
+    return {
+        "name": cookie.name,
+        "value": cookie.value,
+        "domain": cookie.domain,
+        "path": cookie.path,
+        "expires": "Session" if cookie.expires is None else seconds(cookie.expires - now),
+        "size": len(cookie.name) + len(cookie.value or ""),
+        "HttpOnly": "httponly" in rest,
+        "Secure": bool(cookie.secure),
+        "SameSite": rest.get("samesite") or "",
+    }
+
+
+def cookies_frame(client: Client | Iterable[Cookie]) -> pd.DataFrame:
+    """The client's cookie jar, one row per cookie, with devtools' columns.
+
+    ``expires`` is "Session" for a cookie that dies with the browser, else the time left.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory", name="doc-frames") as lab:
+    ...     client = sl.Client(lab.url)
+    ...     _ = client.get("/user/alice")
+    ...     sl.cookies_frame(client)[["name", "HttpOnly", "SameSite"]].to_dict("records")
+    [{'name': 'doc-frames', 'HttpOnly': True, 'SameSite': 'Lax'}]
+    """
+    jar = client.cookies if isinstance(client, Client) else client
+    rows = [cookie_row(cookie) for cookie in jar]
+    return pd.DataFrame(rows, columns=COOKIE_COLUMNS).sort_values(
+        ["name", "path"], ignore_index=True
+    )
+
+
+def parse_set_cookie(header: str) -> dict[str, Any]:
+    """A raw Set-Cookie header split into name, value and attributes.
+
+    >>> parse_set_cookie("sid=abc; Path=/; HttpOnly; SameSite=Lax")["SameSite"]
+    'Lax'
+    """
+    pair, *attributes = (part.strip() for part in header.split(";"))
+    name, _, value = pair.partition("=")
+    row: dict[str, Any] = {"name": name, "value": value, "HttpOnly": False, "Secure": False}
+    canonical = {key.lower(): key for key in SET_COOKIE_COLUMNS}
+    for attribute in attributes:
+        key, has_value, attr_value = attribute.partition("=")
+        key = canonical.get(key.strip().lower(), key.strip())
+        row[key] = attr_value if has_value else True
+    row["effect"] = "delete" if _is_deletion(row) else "set"
+    return row
+
+
+def _is_deletion(row: dict[str, Any]) -> bool:
+    if "Max-Age" in row:
+        return int(row["Max-Age"]) <= 0
+    expires = row.get("Expires")
+    if isinstance(expires, str):
+        try:
+            return parsedate_to_datetime(expires).timestamp() <= time.time()
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def set_cookie_frame(client: Client) -> pd.DataFrame:
+    """Every Set-Cookie header the client received, parsed, with the step it came in."""
+    rows = [
+        {"step": exchange.step, **parse_set_cookie(header)}
+        for exchange in client.exchanges
+        for header in exchange.set_cookies
+    ]
+    frame = pd.DataFrame(rows, columns=SET_COOKIE_COLUMNS)
+    return frame.fillna({"Path": "", "Domain": "", "Expires": "", "Max-Age": "", "SameSite": ""})
+
+
+def history_frame(client: Client) -> pd.DataFrame:
+    """One row per exchange: the Cookie header sent, the Set-Cookie headers received."""
+    rows = [
+        {
+            "step": e.step,
+            "label": e.label,
+            "method": e.method,
+            "path": e.path,
+            "status": e.status,
+            "sent Cookie": e.sent_cookie or "",
+            "Set-Cookie": "\n".join(e.set_cookies),
+            "body": e.body,
+        }
+        for e in client.exchanges
+    ]
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+# -- the server's side -----------------------------------------------------------------
+
+
+def store_frame(store: Any, now: float | None = None) -> pd.DataFrame:
+    """The server's records, decoded: id, data, how long ago created, how long until expiry.
+
+    >>> from sessionlab.server.stores import MemoryStore, Record
+    >>> store = MemoryStore()
+    >>> store.set(Record("abc", {"name": "alice"}, created=100.0, expires=160.0))
+    >>> store_frame(store, now=130.0).loc[0, "expires_in"]
+    Timedelta('0 days 00:00:30')
+    """
+    now = time.time() if now is None else now
+    return records_frame(store.all(), now)
+
+
+def records_frame(records: Iterable[Any], now: float) -> pd.DataFrame:
+    rows = [
+        {
+            "id": record.sid,
+            "data": record.data,
+            "created_ago": pd.Timedelta(seconds=math.floor(max(0.0, now - record.created))),
+            "expires_in": seconds(record.expires - now),
+        }
+        for record in records
+    ]
+    return pd.DataFrame(rows, columns=STORE_COLUMNS)
+
+
+# -- both, step by step ----------------------------------------------------------------
+
+
+class Aliases:
+    """Names session ids and cookie values in order of appearance: id1, id2, ...
+
+    Random tokens are unreadable and differ on every run; their aliases are neither.
+    """
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+        self.values: dict[str, str] = {}
+
+    def sid(self, sid: str) -> str:
+        return self.ids.setdefault(sid, f"id{len(self.ids) + 1}")
+
+    def cookie_value(self, value: str) -> str:
+        """A cookie value names the id it carries, else gets an alias of its own."""
+        for sid, alias in self.ids.items():
+            if sid in value:
+                return f"{alias}+signature"
+        return self.values.setdefault(value, f"value{len(self.values) + 1}")
+
+
+def timeline(client: Client, store: Any = None) -> pd.DataFrame:
+    """Per step: the request, what the client held after it, what the server held after it.
+
+    ``changed`` names what moved on each side, so the eye finds it. The server column
+    needs snapshots: create the client with ``Client(url, watch=lab.store)``.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory", name="doc-timeline") as lab:
+    ...     client = sl.Client(lab.url, watch=lab.store)
+    ...     _ = client.cycle("alice")
+    ...     sl.timeline(client)["changed"].tolist()
+    ['cookie set; record created', '', 'cookie cleared; record deleted', '']
+    """
+    if store is not None and client.watch is not store:
+        raise ValueError(
+            "this client does not watch that store: create it with Client(url, watch=store)"
+        )
+    aliases = Aliases()
+    rows, before_jar, before_store = [], {}, {}
+    for exchange in client.exchanges:
+        server = _server_state(exchange, aliases)
+        jar = {c.name: aliases.cookie_value(c.value or "") for c in exchange.jar_after}
+        rows.append(
+            {
+                "step": exchange.step,
+                "request": f"{exchange.method} {exchange.path}",
+                "status": exchange.status,
+                "client holds": _describe(jar, "="),
+                "server holds": _describe(server, ": ") if server is not None else "(not watched)",
+                "changed": "; ".join(
+                    _changes(before_jar, jar, "cookie")
+                    + _changes(before_store, server or {}, "record")
+                ),
+            }
+        )
+        before_jar, before_store = jar, server or {}
+    return pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+
+
+def _server_state(exchange: Exchange, aliases: Aliases) -> dict[str, str] | None:
+    if exchange.store_after is None:
+        return None
+    return {aliases.sid(r.sid): _compact(r.data) for r in exchange.store_after}
+
+
+def _compact(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def _describe(items: dict[str, str], separator: str) -> str:
+    return ", ".join(f"{key}{separator}{value}" for key, value in items.items()) or "(nothing)"
+
+
+def _changes(before: dict[str, str], after: dict[str, str], noun: str) -> list[str]:
+    verbs = {"cookie": ("set", "cleared", "replaced"), "record": ("created", "deleted", "updated")}
+    added, removed, changed = verbs[noun]
+    events = [f"{noun} {added}" for key in after if key not in before]
+    events += [f"{noun} {removed}" for key in before if key not in after]
+    events += [f"{noun} {changed}" for key in after if key in before and before[key] != after[key]]
+    return events

@@ -1,0 +1,183 @@
+"""start(): a session server on 127.0.0.1 in a daemon thread, ready when the call returns.
+
+Modelled on pytest-httpserver: Werkzeug's server bound to port 0 (the kernel picks a free
+port), served from a daemon thread, shut down and joined on ``stop()`` and at exit. A
+registry keyed by server name makes re-running a notebook cell replace the earlier server
+instead of leaking it, its thread and its port.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import warnings
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .app import CookieOptions, create_app
+from .secret_check import check_secret
+from .sessions import Timeouts, events_logger_name
+from .stores import Store
+
+HOST = "127.0.0.1"  # never another interface: the lab only ever talks to this machine
+
+_running: dict[str, LabServer] = {}
+_registry_lock = threading.Lock()
+
+
+class LabServer:
+    """A running session server: its ``url``, its ``store``, its logs, and ``stop()``.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory") as lab:
+    ...     lab.url.startswith("http://127.0.0.1:")
+    True
+    """
+
+    def __init__(self, name: str, app, server: BaseWSGIServer) -> None:
+        self.name = name
+        self.app = app
+        self.store: Store = app.store
+        self.url = f"http://{HOST}:{server.server_port}"
+        self.port = server.server_port
+        self.access_log: deque[str] = server.access_log
+        self.events: list[str] = []
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name=f"sessionlab:{name}", daemon=True
+        )
+        self._events_handler = _ListHandler(self.events)
+
+    def _run(self) -> None:
+        logging.getLogger(events_logger_name(self.name)).addHandler(self._events_handler)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Shut the server down, join its thread, close its store. Safe to call twice."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+        logging.getLogger(events_logger_name(self.name)).removeHandler(self._events_handler)
+        self.store.close()
+        with _registry_lock:
+            if _running.get(self.name) is self:
+                del _running[self.name]
+
+    def __enter__(self) -> LabServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<LabServer {self.name!r} store={self.store.kind} {state} at {self.url}>"
+
+
+def start(
+    store: str | Store = "sqlite",
+    *,
+    secret: str | Sequence[str] | None = None,
+    name: str = "sessionlab",
+    cookie: CookieOptions | dict[str, Any] | None = None,
+    rolling: bool = False,
+    idle_timeout: float = Timeouts.idle,
+    absolute_timeout: float = Timeouts.absolute,
+    port: int = 0,
+    **app_options: Any,
+) -> LabServer:
+    """Start a session server on 127.0.0.1 and return it once it accepts requests.
+
+    ``store``: "cookie" (Flask's signed client-side cookie), "memory", "sqlite" (the
+    default) or any Store object. ``secret``: a string, or a list newest first for rotation;
+    a random 256-bit key by default. ``name`` is the cookie's name and the server's identity:
+    starting another server with the same name stops this one first.
+
+    >>> import sessionlab as sl
+    >>> lab = sl.start(store="memory", name="doc")
+    >>> sl.Client(lab.url).get("/user/alice").status_code
+    200
+    >>> lab.stop()
+    """
+    if secret is not None:
+        for message in check_secret(secret):
+            warnings.warn(message, WeakSecretWarning, stacklevel=2)
+    if isinstance(cookie, dict):
+        cookie = CookieOptions(**cookie)
+    options = {"secret": secret} if secret is not None else {}
+    stop(name)
+    app = create_app(
+        store=store,
+        name=name,
+        cookie=cookie or CookieOptions(),
+        rolling=rolling,
+        timeouts=Timeouts(idle=idle_timeout, absolute=absolute_timeout),
+        **options,
+        **app_options,
+    )
+    try:
+        server = make_server(HOST, port, app, threaded=True, request_handler=_QuietHandler)
+    except OSError as error:
+        app.store.close()
+        raise OSError(
+            f"cannot listen on {HOST}:{port} ({error.strerror}): "
+            "pass port=0 to let the system pick a free port"
+        ) from error
+    server.access_log = deque(maxlen=10_000)
+    lab = LabServer(name, app, server)
+    with _registry_lock:
+        _running[name] = lab
+    lab._run()  # the socket is already listening: requests queue until the thread accepts
+    return lab
+
+
+def stop(name: str | None = None) -> None:
+    """Stop the server called ``name``, or every running server."""
+    with _registry_lock:
+        labs = [_running[name]] if name in _running else [] if name else list(_running.values())
+    for lab in labs:
+        lab.stop()
+
+
+def running() -> dict[str, LabServer]:
+    """The servers this process is running, by name."""
+    with _registry_lock:
+        return dict(_running)
+
+
+atexit.register(stop)
+
+
+class WeakSecretWarning(UserWarning):
+    """The signing secret can be guessed: anyone who guesses it can forge sessions."""
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Keeps Werkzeug's access log on the server handle instead of printing it."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        line = f"{self.address_string()} {message % args}"
+        self.server.access_log.append(line)
+
+
+class _ListHandler(logging.Handler):
+    """Collects the server's security events (rejected cookies) into a list."""
+
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage())
+
+
+__all__ = ["LabServer", "WeakSecretWarning", "running", "start", "stop"]

@@ -1,0 +1,241 @@
+"""Server-side sessions for Flask: the cookie carries a signed id, the record lives in a Store.
+
+This is the other half of Flask's own ``SecureCookieSessionInterface`` (which keeps the whole
+session in the cookie). The rules, and why:
+
+* Ids are 256 bits from ``secrets`` (OWASP asks for at least 128).
+* The cookie carries ``<id>.<signature>``, signed with itsdangerous under the current secret
+  and verified under it and any older ones, so secrets can be rotated.
+* An id the server never issued (or no longer has), or a bad signature, is never adopted:
+  the event is logged, the stale cookie is cleared, and a fresh id is issued when the
+  request writes to the session. This closes session fixation by planted ids.
+* A record is written only when the request modified the session, and Set-Cookie is sent
+  only when the cookie changes, so a slow read-only request never overwrites a write.
+* Logout (``session.destroy()``) deletes the record and expires the cookie with the same
+  Path, HttpOnly, SameSite and Secure as the cookie it replaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, Signer
+from werkzeug.datastructures import CallbackDict
+
+from .stores import Record, Store
+
+SIGNER_SALT = "sessionlab.sid"
+
+
+def events_logger_name(cookie_name: str) -> str:
+    """Each server logs its security events under its own logger, named by its cookie."""
+    return f"sessionlab.server.{cookie_name}"
+
+
+def new_session_id() -> str:
+    """32 random bytes (256 bits) as 43 URL-safe characters.
+
+    >>> len(new_session_id())
+    43
+    """
+    return secrets.token_urlsafe(32)
+
+
+def fingerprint(token: str) -> str:
+    """A short, one-way tag for a token, so logs can name it without revealing it."""
+    return hashlib.sha256(token.encode()).hexdigest()[:8]
+
+
+def id_signer(secrets_newest_first: Sequence[str]) -> Signer:
+    """The signer for session-id cookies: HMAC-SHA256, keyed by the secrets.
+
+    itsdangerous signs with its *last* key and verifies with all of them, so the list is
+    reversed: callers give secrets newest first, as express-session does.
+    """
+    return Signer(
+        list(reversed(secrets_newest_first)),
+        salt=SIGNER_SALT,
+        key_derivation="hmac",
+        digest_method=hashlib.sha256,
+    )
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """The session of one request: a dict that knows its id and whether it changed."""
+
+    def __init__(self, sid: str, data: dict[str, Any] | None = None, *, created: float) -> None:
+        def on_update(session: ServerSession) -> None:
+            session.modified = True
+
+        super().__init__(data or {}, on_update)
+        self.sid = sid
+        self.created = created
+        self.is_new = data is None
+        self.modified = False
+        self.destroyed = False
+        self.expires: float | None = None
+        self.regenerated_from: str | None = None
+        self.rejected_cookie: str | None = None  # why the request's cookie was refused
+
+    def destroy(self) -> None:
+        """Delete this session on the server and expire its cookie (logout)."""
+        self.clear()
+        self.destroyed = True
+
+    def regenerate(self) -> None:
+        """Move the data to a fresh id and delete the old record (do this at login)."""
+        if self.regenerated_from is None and not self.is_new:
+            self.regenerated_from = self.sid
+        self.sid = new_session_id()
+        self.modified = True
+
+
+@dataclass
+class Timeouts:
+    """How long a session may live on the server, in seconds.
+
+    ``idle``: since the last request that used it; ``absolute``: since it was created.
+    """
+
+    idle: float = 30 * 60
+    absolute: float = 8 * 60 * 60
+
+    def expiry(self, created: float, now: float) -> float:
+        return min(now + self.idle, created + self.absolute)
+
+
+class ServerSessionInterface(SessionInterface):
+    """Flask's session interface over a :class:`Store`.
+
+    >>> from sessionlab.server.stores import MemoryStore
+    >>> app = Flask(__name__)
+    >>> app.secret_key = "x" * 64
+    >>> app.session_interface = ServerSessionInterface(MemoryStore())
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        timeouts: Timeouts | None = None,
+        rolling: bool = False,
+        cookie_max_age: float | None = None,
+        genid: Callable[[], str] = new_session_id,
+    ) -> None:
+        self.store = store
+        self.cookie_max_age = cookie_max_age
+        self.timeouts = timeouts or Timeouts()
+        self.rolling = rolling
+        self.genid = genid
+
+    # -- reading -----------------------------------------------------------------------
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        now = time.time()
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self._fresh(now)
+        try:
+            sid = id_signer(self._secrets(app)).unsign(cookie).decode()
+        except BadSignature:
+            return self._reject(app, now, "bad-signature", cookie, request)
+        record = self.store.get(sid)
+        if record is None:
+            return self._reject(app, now, "unknown-id", sid, request)
+        session = ServerSession(sid, record.data, created=record.created)
+        session.expires = record.expires
+        return session
+
+    def _fresh(self, now: float) -> ServerSession:
+        return ServerSession(self.genid(), created=now)
+
+    def _reject(
+        self, app: Flask, now: float, reason: str, token: str, request: Request
+    ) -> ServerSession:
+        """Refuse a cookie: log it (by fingerprint, never in clear) and start afresh."""
+        logging.getLogger(events_logger_name(self.get_cookie_name(app))).warning(
+            "rejected session cookie: %s (token %s) on %s %s",
+            reason,
+            fingerprint(token),
+            request.method,
+            request.path,
+        )
+        session = self._fresh(now)
+        session.rejected_cookie = reason
+        return session
+
+    @staticmethod
+    def _secrets(app: Flask) -> list[str]:
+        fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
+        return [app.secret_key, *fallbacks]
+
+    # -- writing -----------------------------------------------------------------------
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        now = time.time()
+        if session.destroyed or (session.modified and not session):
+            if not session.is_new:
+                self.store.destroy(session.sid)
+            if session.destroyed or not session.is_new:
+                self._expire_cookie(app, response, name)
+            return
+        if session.regenerated_from:
+            self.store.destroy(session.regenerated_from)
+        if session.modified:
+            created = now if session.is_new or session.regenerated_from else session.created
+            self.store.set(Record(session.sid, dict(session), created, self._expiry(created, now)))
+            self._set_cookie(app, response, name, session)
+        elif session.rejected_cookie:
+            self._expire_cookie(app, response, name)
+        elif not session.is_new:
+            self._extend(app, response, name, session, now)
+
+    def _extend(self, app: Flask, response: Response, name: str, session, now: float) -> None:
+        """Slide the idle timeout of a session that was only read.
+
+        Only the expiry moves (``touch``), never the data, so a read cannot undo a write.
+        It is skipped while less than a tenth of the idle timeout has passed, to keep
+        read-mostly traffic from writing on every request.
+        """
+        expiry = self._expiry(session.created, now)
+        if expiry - session.expires > self.timeouts.idle / 10:
+            self.store.touch(session.sid, expiry)
+        if self.rolling:
+            self._set_cookie(app, response, name, session)
+
+    def _expiry(self, created: float, now: float) -> float:
+        return self.timeouts.expiry(created, now)
+
+    def _set_cookie(self, app: Flask, response: Response, name: str, session) -> None:
+        value = id_signer(self._secrets(app)).sign(session.sid).decode()
+        response.set_cookie(
+            name,
+            value,
+            max_age=self.cookie_max_age,
+            **self._cookie_attributes(app),
+        )
+        response.vary.add("Cookie")
+
+    def _expire_cookie(self, app: Flask, response: Response, name: str) -> None:
+        """Expire the cookie with the attributes it was set with, or browsers keep it."""
+        response.delete_cookie(name, **self._cookie_attributes(app))
+        response.vary.add("Cookie")
+
+    def _cookie_attributes(self, app: Flask) -> dict[str, Any]:
+        return {
+            "path": self.get_cookie_path(app),
+            "domain": self.get_cookie_domain(app),
+            "secure": self.get_cookie_secure(app),
+            "httponly": self.get_cookie_httponly(app),
+            "samesite": self.get_cookie_samesite(app),
+            "partitioned": self.get_cookie_partitioned(app),
+        }

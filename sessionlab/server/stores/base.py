@@ -1,0 +1,75 @@
+"""The Store protocol: where server-side sessions live.
+
+The verbs are express-session's (``get``, ``set``, ``destroy``, ``touch``, ``all``,
+``length``, ``clear``) so that what a learner reads here maps one to one onto the Node
+ecosystem. Stores know nothing about Flask or HTTP: they keep records keyed by session id.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Record:
+    """One server-side session: its id, its data and when it was created and expires.
+
+    Times are seconds since the epoch (``time.time()``).
+
+    >>> Record("abc", {"name": "alice"}, created=0.0, expires=60.0).is_expired(now=61.0)
+    True
+    """
+
+    sid: str
+    data: dict[str, Any] = field(default_factory=dict)
+    created: float = 0.0
+    expires: float = float("inf")
+
+    def is_expired(self, now: float | None = None) -> bool:
+        return self.expires <= (time.time() if now is None else now)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the session interface needs from a place that keeps sessions."""
+
+    kind: str
+
+    def get(self, sid: str) -> Record | None:
+        """The live record for ``sid``, or None when unknown or expired."""
+
+    def set(self, record: Record) -> None:
+        """Create or replace a record."""
+
+    def destroy(self, sid: str) -> None:
+        """Delete a record; deleting an unknown id is not an error."""
+
+    def touch(self, sid: str, expires: float) -> None:
+        """Move a record's expiry without rewriting its data."""
+
+    def all(self) -> list[Record]:
+        """Every live record, oldest first."""
+
+    def length(self) -> int:
+        """How many live records there are."""
+
+    def clear(self) -> None:
+        """Delete every record."""
+
+    def prune(self) -> int:
+        """Delete expired records; return how many went."""
+
+    def close(self) -> None:
+        """Release files and connections."""
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """Session data as compact JSON: what a store writes."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def loads(text: str | bytes) -> dict[str, Any]:
+    return json.loads(text)

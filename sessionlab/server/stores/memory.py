@@ -1,0 +1,93 @@
+"""MemoryStore: a dict in this process, like express-session's MemoryStore.
+
+Unlike express-session's, it removes expired records without waiting for them to be read:
+an expiry-ordered heap lets ``prune`` pop only what has expired, never scanning live ones.
+Records live and die with the process, and are not shared between worker processes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+
+from .base import Record, dumps, loads
+
+
+class MemoryStore:
+    """Sessions in a dict guarded by a lock.
+
+    >>> store = MemoryStore()
+    >>> store.set(Record("abc", {"name": "alice"}, created=0.0, expires=time.time() + 60))
+    >>> store.get("abc").data
+    {'name': 'alice'}
+    """
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._records: dict[str, tuple[str, float, float]] = {}  # sid -> (json, created, expires)
+        self._expiries: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
+
+    def get(self, sid: str) -> Record | None:
+        with self._lock:
+            row = self._records.get(sid)
+        if row is None:
+            return None
+        record = Record(sid, loads(row[0]), row[1], row[2])
+        if record.is_expired():
+            self.destroy(sid)
+            return None
+        return record
+
+    def set(self, record: Record) -> None:
+        # Stored as JSON, as a real store would, so callers never share mutable data.
+        row = (dumps(record.data), record.created, record.expires)
+        with self._lock:
+            self._records[record.sid] = row
+            heapq.heappush(self._expiries, (record.expires, record.sid))
+
+    def destroy(self, sid: str) -> None:
+        with self._lock:
+            self._records.pop(sid, None)
+
+    def touch(self, sid: str, expires: float) -> None:
+        with self._lock:
+            row = self._records.get(sid)
+            if row is not None:
+                self._records[sid] = (row[0], row[1], expires)
+                heapq.heappush(self._expiries, (expires, sid))
+
+    def all(self) -> list[Record]:
+        now = time.time()
+        with self._lock:
+            rows = list(self._records.items())
+        records = [Record(sid, loads(j), c, e) for sid, (j, c, e) in rows]
+        return sorted((r for r in records if not r.is_expired(now)), key=lambda r: r.created)
+
+    def length(self) -> int:
+        return len(self.all())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+            self._expiries.clear()
+
+    def prune(self) -> int:
+        """Pop expired entries off the heap; stale heap entries (touched records) are skipped."""
+        now, removed = time.time(), 0
+        with self._lock:
+            while self._expiries and self._expiries[0][0] <= now:
+                expires, sid = heapq.heappop(self._expiries)
+                row = self._records.get(sid)
+                if row is not None and row[2] == expires:
+                    del self._records[sid]
+                    removed += 1
+        return removed
+
+    def close(self) -> None:
+        self.clear()
+
+    def __repr__(self) -> str:
+        return f"MemoryStore({len(self._records)} records)"

@@ -1,0 +1,40 @@
+"""Shared fixtures: real servers on 127.0.0.1, each stopped after its test."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import sessionlab as sl
+
+# In CI (.ci/run sets this), a missing service is a failure, not a skip.
+REQUIRE_SERVICES = os.environ.get("SESSIONLAB_REQUIRE_SERVICES") == "1"
+
+
+def need_service(available: bool, reason: str) -> None:
+    """Skip on a laptop that lacks a service; fail loudly where services are required."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (required: SESSIONLAB_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def server_store(request) -> str:
+    """Each server-side store kind."""
+    return request.param
+
+
+@pytest.fixture
+def lab(server_store, request):
+    """A running server-side session server, named after the test so none collide."""
+    with sl.start(store=server_store, name=f"t-{request.node.name}"[:60]) as lab:
+        yield lab
+
+
+@pytest.fixture
+def client(lab):
+    with sl.Client(lab.url, watch=lab.store) as client:
+        yield client
