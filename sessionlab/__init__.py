@@ -22,7 +22,7 @@ from .frames import (
 )
 from .server.app import CookieOptions
 from .server.launch import LabServer, WeakSecretWarning, running, start, stop
-from .server.stores import MemoryStore, Record, SQLiteStore, Store
+from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
 
 __version__ = "0.1.0"
 
@@ -33,6 +33,7 @@ __all__ = [
     "LabServer",
     "MemoryStore",
     "Record",
+    "RedisStore",
     "SQLiteStore",
     "Store",
     "WeakSecretWarning",

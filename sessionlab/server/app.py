@@ -18,7 +18,9 @@ from typing import Literal
 from flask import Flask, session
 from markupsafe import escape
 
+from .locking import install_lock_guards, locks_for
 from .sessions import ServerSessionInterface, Timeouts, new_session_id
+from .shop import register_shop_routes
 from .stores import Store, make_store
 
 SameSite = Literal["Strict", "Lax", "None"] | None
@@ -62,6 +64,8 @@ class AppConfig:
     rolling: bool = False
     timeouts: Timeouts = field(default_factory=Timeouts)
     genid: Callable[[], str] = new_session_id
+    lock: bool = False  # serialise the requests of one session (see locking.py)
+    lock_timeout: float = 10.0
 
 
 def create_app(**options) -> Flask:
@@ -86,15 +90,20 @@ def create_app(**options) -> Flask:
         if config.cookie.max_age is not None:
             app.permanent_session_lifetime = config.cookie.max_age
     else:
-        app.store = make_store(config.store)
+        app.store = make_store(config.store, name=config.name)
         app.session_interface = ServerSessionInterface(
             app.store,
             timeouts=config.timeouts,
             rolling=config.rolling,
+            locks=locks_for(app.store) if config.lock else None,
+            lock_timeout=config.lock_timeout,
             cookie_max_age=config.cookie.max_age,
             genid=config.genid,
         )
+        if config.lock:
+            install_lock_guards(app)
     register_seed_routes(app, permanent=config.cookie.max_age is not None)
+    register_shop_routes(app)
     return app
 
 

@@ -30,6 +30,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
 
+from .locking import SessionLocks, SessionLockTimeout
 from .stores import Record, Store
 
 SIGNER_SALT = "sessionlab.sid"
@@ -84,6 +85,8 @@ class ServerSession(CallbackDict, SessionMixin):
         self.expires: float | None = None
         self.regenerated_from: str | None = None
         self.rejected_cookie: str | None = None  # why the request's cookie was refused
+        self.lock: Any = None  # this session's lock while the request holds it (lock=True)
+        self.lock_error: str | None = None  # why the lock could not be had in time
 
     def destroy(self) -> None:
         """Delete this session on the server and expire its cookie (logout)."""
@@ -129,8 +132,12 @@ class ServerSessionInterface(SessionInterface):
         rolling: bool = False,
         cookie_max_age: float | None = None,
         genid: Callable[[], str] = new_session_id,
+        locks: SessionLocks | None = None,
+        lock_timeout: float = 10.0,
     ) -> None:
         self.store = store
+        self.locks = locks
+        self.lock_timeout = lock_timeout
         self.cookie_max_age = cookie_max_age
         self.timeouts = timeouts or Timeouts()
         self.rolling = rolling
@@ -147,12 +154,29 @@ class ServerSessionInterface(SessionInterface):
             sid = id_signer(self._secrets(app)).unsign(cookie).decode()
         except BadSignature:
             return self._reject(app, now, "bad-signature", cookie, request)
+        lock = None
+        if self.locks is not None:  # hold the lock from before the read until after the write
+            try:
+                lock = self.locks.acquire(sid, self.lock_timeout)
+            except SessionLockTimeout as error:
+                session = self._fresh(now)
+                session.lock_error = str(error)
+                return session
         record = self.store.get(sid)
         if record is None:
+            if lock is not None:
+                self.locks.release(lock)
             return self._reject(app, now, "unknown-id", sid, request)
         session = ServerSession(sid, record.data, created=record.created)
         session.expires = record.expires
+        session.lock = lock
         return session
+
+    def release_lock(self, session: Any) -> None:
+        """Let the next request of this session in (after the write, or on an error)."""
+        lock, session.lock = getattr(session, "lock", None), None
+        if lock is not None:
+            self.locks.release(lock)
 
     def _fresh(self, now: float) -> ServerSession:
         return ServerSession(self.genid(), created=now)
@@ -180,6 +204,14 @@ class ServerSessionInterface(SessionInterface):
     # -- writing -----------------------------------------------------------------------
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        if session.lock_error:
+            return  # the request was refused (503): it changed nothing
+        try:
+            self._save(app, session, response)
+        finally:
+            self.release_lock(session)
+
+    def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         now = time.time()
         if session.destroyed or (session.modified and not session):
