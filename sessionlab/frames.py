@@ -133,13 +133,13 @@ def _is_deletion(row: dict[str, Any]) -> bool:
 
 def set_cookie_frame(client: Client) -> pd.DataFrame:
     """Every Set-Cookie header the client received, parsed, with the step it came in."""
+    blank = dict.fromkeys(["Path", "Domain", "Expires", "Max-Age", "SameSite"], "")
     rows = [
-        {"step": exchange.step, **parse_set_cookie(header)}
+        {**blank, "step": exchange.step, **parse_set_cookie(header)}
         for exchange in client.exchanges
         for header in exchange.set_cookies
     ]
-    frame = pd.DataFrame(rows, columns=SET_COOKIE_COLUMNS)
-    return frame.fillna({"Path": "", "Domain": "", "Expires": "", "Max-Age": "", "SameSite": ""})
+    return pd.DataFrame(rows, columns=SET_COOKIE_COLUMNS)
 
 
 def history_frame(client: Client) -> pd.DataFrame:

@@ -72,9 +72,7 @@ def create_app(**options) -> Flask:
     """A Flask app serving the seed's routes; options are :class:`AppConfig`'s fields."""
     config = AppConfig(**options)
     app = Flask("sessionlab")
-    secrets = [config.secret] if isinstance(config.secret, str) else list(config.secret)
-    if not secrets or not all(isinstance(s, str) and s for s in secrets):
-        raise ValueError("secret must be a non-empty string or a list of them, newest first")
+    secrets = secrets_newest_first(config.secret)
     app.secret_key = secrets[0]
     app.config.update(
         SECRET_KEY_FALLBACKS=secrets[1:],
@@ -95,10 +93,10 @@ def create_app(**options) -> Flask:
             app.store,
             timeouts=config.timeouts,
             rolling=config.rolling,
-            locks=locks_for(app.store) if config.lock else None,
-            lock_timeout=config.lock_timeout,
             cookie_max_age=config.cookie.max_age,
             genid=config.genid,
+            locks=locks_for(app.store) if config.lock else None,
+            lock_timeout=config.lock_timeout,
         )
         if config.lock:
             install_lock_guards(app)
@@ -107,13 +105,27 @@ def create_app(**options) -> Flask:
     return app
 
 
+def secrets_newest_first(secret: str | Sequence[str]) -> list[str]:
+    """The signing secrets as a list, newest first; refuses empty ones.
+
+    >>> secrets_newest_first("k")
+    ['k']
+    """
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    if not secrets or not all(isinstance(s, str) and s for s in secrets):
+        raise ValueError("secret must be a non-empty string or a list of them, newest first")
+    return secrets
+
+
 def register_seed_routes(app: Flask, permanent: bool = False) -> None:
     """The tutorial's three routes: set a name, show it, log out."""
 
-    @app.get("/user/<user>")
+    # <path:> because Express decodes %2F inside :user, while Werkzeug decodes it before routing.
+    @app.get("/user/<path:user>")
     def set_user(user: str) -> str:
         session["name"] = user
-        session.permanent = permanent
+        if permanent:  # Flask's cookie session: a persistent cookie needs permanent=True
+            session.permanent = True
         return '<p>Session Set: <a href="/user">View Here</a></p>'
 
     @app.get("/user")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import socket
 import threading
 import warnings
 from collections import deque
@@ -18,7 +19,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .app import CookieOptions, create_app
+from .app import CookieOptions, create_app, secrets_newest_first
 from .secret_check import check_secret
 from .sessions import Timeouts, events_logger_name
 from .stores import Store
@@ -48,7 +49,10 @@ class LabServer:
         self.events: list[str] = []
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"sessionlab:{name}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how fast stop() is noticed
+            name=f"sessionlab:{name}",
+            daemon=True,
         )
         self._events_handler = _ListHandler(self.events)
 
@@ -109,6 +113,7 @@ def start(
     >>> lab.stop()
     """
     if secret is not None:
+        secret = secrets_newest_first(secret)
         for message in check_secret(secret):
             warnings.warn(message, WeakSecretWarning, stacklevel=2)
     if isinstance(cookie, dict):
@@ -125,19 +130,31 @@ def start(
         **app_options,
     )
     try:
-        server = make_server(HOST, port, app, threaded=True, request_handler=_QuietHandler)
-    except OSError as error:
+        _check_port_free(port)
+    except OSError:
         app.store.close()
-        raise OSError(
-            f"cannot listen on {HOST}:{port} ({error.strerror}): "
-            "pass port=0 to let the system pick a free port"
-        ) from error
+        raise
+    server = make_server(HOST, port, app, threaded=True, request_handler=_QuietHandler)
     server.access_log = deque(maxlen=10_000)
     lab = LabServer(name, app, server)
     with _registry_lock:
         _running[name] = lab
     lab._run()  # the socket is already listening: requests queue until the thread accepts
     return lab
+
+
+def _check_port_free(port: int) -> None:
+    """Werkzeug prints and exits on a busy port; say what to do instead."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            raise OSError(
+                f"cannot listen on {HOST}:{port} ({error.strerror}): "
+                "pass port=0 to let the system pick a free port"
+            ) from error
 
 
 def stop(name: str | None = None) -> None:

@@ -1,0 +1,86 @@
+"""The ``sessionlab`` command: serve the lab's server, or take the tour in a terminal.
+
+sessionlab serve --store sqlite --port 8000    # explore in a browser
+sessionlab tour --store memory                 # the tutorial's cycle as a timeline
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+import pandas as pd
+
+import sessionlab as sl
+
+STORES = ["cookie", "memory", "sqlite", "redis"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    >>> main(["tour", "--store", "memory", "--user", "doc"])  # doctest: +ELLIPSIS
+    Tour of ... sessions ...
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sessionlab", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run a session server until Ctrl-C")
+    add_server_options(serve)
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    serve.set_defaults(run=serve_command)
+
+    tour = commands.add_parser("tour", help="run the tutorial's cycle and print the timeline")
+    add_server_options(tour)
+    tour.add_argument("--user", default="alice", help="the name to log in with")
+    tour.set_defaults(run=tour_command)
+    return parser
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", choices=STORES, default="sqlite", help="where sessions live")
+    parser.add_argument(
+        "--secret",
+        default=os.environ.get("SESSIONLAB_SECRET"),
+        help="signing secret (default: $SESSIONLAB_SECRET, else a random 256-bit key)",
+    )
+    parser.add_argument("--name", default="sessionlab", help="the session cookie's name")
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    lab = sl.start(store=args.store, secret=args.secret, name=args.name, port=args.port)
+    print(f"sessionlab: {args.store} sessions at {lab.url}/user/alice  (Ctrl-C to stop)")
+    try:
+        while lab.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping")
+    finally:
+        lab.stop()
+    return 0
+
+
+def tour_command(args: argparse.Namespace) -> int:
+    with sl.start(store=args.store, secret=args.secret, name=args.name) as lab:
+        client = sl.Client(lab.url, watch=lab.store)
+        client.cycle(args.user)
+        print(
+            f"Tour of {args.store} sessions: what the client and the server hold after each step"
+        )
+        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+            print(sl.timeline(client).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The sessionlab command, run as a user runs it: in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import requests
+
+COMMAND = [sys.executable, "-m", "sessionlab.cli"]
+
+
+def test_tour_prints_the_timeline():
+    result = subprocess.run(
+        [*COMMAND, "tour", "--store", "memory", "--user", "bob"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Tour of memory sessions")
+    assert "GET /user/bob" in lines[2] and "cookie set; record created" in lines[2]
+    assert "cookie cleared; record deleted" in lines[4]
+
+
+def test_serve_prints_a_url_that_serves_the_seed_routes():
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--store", "memory"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = process.stdout.readline()
+        url = line.split(" at ")[1].split("/user")[0]
+        assert url.startswith("http://127.0.0.1:")
+        session = requests.Session()
+        session.get(f"{url}/user/carol", timeout=5)
+        assert session.get(f"{url}/user", timeout=5).text.startswith("carol<br />")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_bad_store_is_refused_with_the_choices():
+    result = subprocess.run(
+        [*COMMAND, "tour", "--store", "mongo"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "invalid choice: 'mongo'" in result.stderr

@@ -1,0 +1,134 @@
+"""Server-side sessions: ids, rejection of foreign cookies, logout, writes only when modified."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+import requests
+
+import sessionlab as sl
+from sessionlab.frames import parse_set_cookie
+from sessionlab.server.sessions import id_signer
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def session_cookie(client: sl.Client, name: str) -> str:
+    return client.cookies.get(name)
+
+
+def test_ids_are_256_bit_url_safe_and_unique(lab):
+    ids = set()
+    for _ in range(200):
+        response = requests.get(f"{lab.url}/user/alice", timeout=5)
+        sid, _, signature = response.cookies[lab.name].partition(".")
+        assert TOKEN.match(sid) and TOKEN.match(signature)
+        ids.add(sid)
+    assert len(ids) == 200
+    assert {record.sid for record in lab.store.all()} == ids
+
+
+def test_cookie_carries_the_signed_id_of_the_stored_record(lab, client):
+    client.get("/user/alice")
+    sid = session_cookie(client, lab.name).split(".")[0]
+    assert lab.store.get(sid).data == {"name": "alice"}
+
+
+def test_a_bad_signature_is_not_adopted_and_the_cookie_is_cleared(lab, client):
+    client.get("/user/alice")
+    sid = session_cookie(client, lab.name).split(".")[0]
+    client.cookies.set(lab.name, f"{sid}.{'A' * 43}", domain="127.0.0.1", path="/")
+    response = client.get("/user")
+    assert response.text == "user logged out!"
+    cleared = parse_set_cookie(client.exchanges[-1].set_cookies[0])
+    assert cleared["effect"] == "delete"
+    assert lab.name not in client.cookies
+    assert any("bad-signature" in event for event in lab.events)
+    assert sid not in " ".join(lab.events), "the id must never be logged in clear"
+
+
+def test_an_unknown_id_is_not_adopted_even_when_a_login_follows(lab, client):
+    """Fixation: an id the attacker plants (validly signed, never issued) must not be used."""
+    planted = "P" * 43
+    signed = id_signer([lab.app.secret_key]).sign(planted).decode()
+    client.cookies.set(lab.name, signed, domain="127.0.0.1", path="/")
+    client.get("/user/alice")
+    issued = session_cookie(client, lab.name).split(".")[0]
+    assert issued != planted
+    assert lab.store.get(planted) is None
+    assert lab.store.get(issued).data == {"name": "alice"}
+    assert any("unknown-id" in event for event in lab.events)
+
+
+def test_logout_destroys_the_record_and_a_replayed_cookie_fails(lab, client):
+    client.get("/user/alice")
+    stolen = session_cookie(client, lab.name)
+    client.get("/logout")
+    assert lab.store.length() == 0
+    replay = requests.get(f"{lab.url}/user", cookies={lab.name: stolen}, timeout=5)
+    assert replay.text == "user logged out!"
+
+
+def test_logout_clears_the_cookie_with_the_original_attributes(server_store):
+    cookie = {"samesite": "Strict", "path": "/", "httponly": True}
+    with sl.start(store=server_store, name="attrs", cookie=cookie) as lab:
+        client = sl.Client(lab.url)
+        client.cycle("alice")
+        set_header, cleared_header = (e.set_cookies[0] for e in client.exchanges if e.set_cookies)
+        issued, cleared = parse_set_cookie(set_header), parse_set_cookie(cleared_header)
+        assert cleared["effect"] == "delete" and issued["effect"] == "set"
+        for attribute in ("Path", "HttpOnly", "Secure", "SameSite"):
+            assert cleared.get(attribute) == issued.get(attribute), attribute
+        assert issued["SameSite"] == "Strict" and "Domain" not in issued
+
+
+def test_cookie_is_sent_once_not_on_every_request(lab, client):
+    client.get("/user/alice")
+    client.get("/user")
+    client.get("/user")
+    assert [bool(e.set_cookies) for e in client.exchanges] == [True, False, False]
+
+
+def test_a_read_only_request_never_overwrites_a_concurrent_write(server_store):
+    """A slow reader that started before a write must not write its stale copy back."""
+    with sl.start(store=server_store, name="race") as lab:
+        client = sl.Client(lab.url)
+        client.get("/user/alice")
+        sid = session_cookie(client, lab.name).split(".")[0]
+        slow_read, armed = threading.Event(), [True]
+        original_get = lab.store.get
+
+        def get_then_wait(requested_sid):
+            record = original_get(requested_sid)
+            if armed.pop() if armed else False:  # only the reader's request, the first
+                slow_read.set()
+                time.sleep(0.3)  # the write below lands while this request holds old data
+            return record
+
+        lab.store.get = get_then_wait
+        cookies = {lab.name: session_cookie(client, lab.name)}
+        reader = threading.Thread(
+            target=requests.get,
+            args=(f"{lab.url}/user",),
+            kwargs={"cookies": cookies, "timeout": 5},
+        )
+        reader.start()
+        slow_read.wait(5)
+        client.get("/user/bob")
+        reader.join()
+        assert lab.store.get(sid).data == {"name": "bob"}
+
+
+def test_seed_secret_is_accepted_with_a_warning():
+    with pytest.warns(sl.WeakSecretWarning, match="public wordlists"):
+        lab = sl.start(store="memory", secret="some secret key", name="seed-secret")
+    with lab:
+        assert sl.Client(lab.url).cycle("alice")[1].text.startswith("alice")
+
+
+def test_default_secret_is_random_and_256_bits():
+    with sl.start(store="memory", name="s1") as one, sl.start(store="memory", name="s2") as two:
+        assert len(one.app.secret_key) == 64 and one.app.secret_key != two.app.secret_key
