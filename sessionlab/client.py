@@ -58,6 +58,7 @@ class Client:
     base_url: str
     watch: Watchable | None = None
     timeout: float = 10.0
+    verify: bool | str = True  # or the path of a CA bundle, e.g. the hardened lab's ca_path
     exchanges: list[Exchange] = field(default_factory=list, init=False)
     http: requests.Session = field(default_factory=requests.Session, init=False)
 
@@ -68,6 +69,7 @@ class Client:
             raise ValueError(f"base_url must be an http(s) URL, not {self.base_url!r}")
         # requests calls response hooks for every hop of a redirect chain, in order.
         self.http.hooks["response"].append(self._record)
+        self.http.verify = self.verify
         self._label = ""
 
     # -- requests ----------------------------------------------------------------------

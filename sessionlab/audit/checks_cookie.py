@@ -1,0 +1,102 @@
+"""Checks on the session cookie's attributes, read from the Set-Cookie that login sends."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from .finding import FAIL, PASS, Finding, verdict
+from .target import Target
+
+MAX_COOKIE_BYTES = 4096
+# Without a stated absolute lifetime, a session cookie kept longer than a working day
+# outlives any sensible session (OWASP suggests 4 to 8 hours for an absolute timeout).
+DEFAULT_LIFETIME = 8 * 60 * 60
+
+
+def _issued(target: Target) -> tuple[str, dict[str, Any], str]:
+    """The session cookie login set, and its Set-Cookie header (value aliased) as evidence."""
+    name, parsed, exchange = target.issued()
+    header = next(h for h in exchange.set_cookies if h.startswith(f"{name}="))
+    attributes = header.partition(";")[2].strip()
+    return name, parsed, f"{exchange.method} {exchange.path} → Set-Cookie: {name}=A; {attributes}"
+
+
+def check_secure(target: Target) -> Finding:
+    _name, cookie, proof = _issued(target)
+    seen = "Secure" if cookie.get("Secure") else "no Secure: the cookie also travels over http"
+    return Finding("Secure", verdict(bool(cookie.get("Secure"))), seen, proof)
+
+
+def check_httponly(target: Target) -> Finding:
+    _name, cookie, proof = _issued(target)
+    seen = "HttpOnly" if cookie.get("HttpOnly") else "no HttpOnly: scripts can read it"
+    return Finding("HttpOnly", verdict(bool(cookie.get("HttpOnly"))), seen, proof)
+
+
+def check_samesite(target: Target) -> Finding:
+    _name, cookie, proof = _issued(target)
+    value = str(cookie.get("SameSite") or "")
+    ok = value.lower() in ("lax", "strict")
+    seen = f"SameSite={value}" if value else "no SameSite: left to the browser's default"
+    return Finding("SameSite", verdict(ok), seen, proof)
+
+
+def check_host_prefix(target: Target) -> Finding:
+    name, cookie, proof = _issued(target)
+    ok = (
+        name.startswith("__Host-")
+        and cookie.get("Secure")
+        and cookie.get("Path") == "/"
+        and not cookie.get("Domain")
+    )
+    seen = f"named {name!r}" + ("" if ok or not name.startswith("__Host-") else " (rules broken)")
+    return Finding("__Host- prefix", verdict(bool(ok)), seen, proof)
+
+
+def check_domain_and_path(target: Target) -> Finding:
+    _name, cookie, proof = _issued(target)
+    domain, path = cookie.get("Domain"), cookie.get("Path")
+    seen = (f"Domain={domain}" if domain else "no Domain") + (
+        f", Path={path}" if path else ", no Path (defaults to the login URL's directory)"
+    )
+    return Finding("Domain and Path", verdict(not domain and bool(path)), seen, proof)
+
+
+def lifetime(cookie: dict[str, Any], now: float | None = None) -> float | None:
+    """Seconds the cookie is kept, or None for a browser-session cookie.
+
+    >>> lifetime({"Max-Age": "60"}), lifetime({})
+    (60.0, None)
+    """
+    if cookie.get("Max-Age") not in (None, ""):
+        return float(cookie["Max-Age"])
+    if cookie.get("Expires"):
+        now = time.time() if now is None else now
+        return parsedate_to_datetime(cookie["Expires"]).timestamp() - now
+    return None
+
+
+def persistence_check(limit: float | None) -> Callable[[Target], Finding]:
+    """The persistence check, against the absolute lifetime the caller states."""
+    limit = DEFAULT_LIFETIME if limit is None else limit
+
+    def check_persistence(target: Target) -> Finding:
+        _name, cookie, proof = _issued(target)
+        kept = lifetime(cookie)
+        if kept is None:
+            return Finding("persistence", PASS, "a browser-session cookie (no Expires)", proof)
+        days = kept / 86400
+        seen = f"kept {days:.0f} days" if days >= 1 else f"kept {kept / 3600:.1f} hours"
+        return Finding("persistence", verdict(kept <= limit + 1), seen, proof)
+
+    return check_persistence
+
+
+def check_cookie_size(target: Target) -> Finding:
+    name, cookie, proof = _issued(target)
+    size = len(name.encode()) + len(str(cookie["value"]).encode())
+    seen = f"{size} bytes" if size <= MAX_COOKIE_BYTES else f"{size} bytes: browsers drop it"
+    return Finding("cookie size", PASS if size <= MAX_COOKIE_BYTES else FAIL, seen, proof)

@@ -1,0 +1,222 @@
+"""Checks on the session id itself: strength, fixation, unknown ids, tampering."""
+
+from __future__ import annotations
+
+import math
+import secrets
+import string
+from urllib.parse import unquote
+
+from .finding import FAIL, NOT_APPLICABLE, PASS, Finding, verdict
+from .target import ATTACKER, VICTIM, Aliases, Target, evidence
+
+# Alphabets an id may be drawn from, narrowest first: the first that holds every character
+# seen is the one its bits are estimated with.
+ALPHABETS = {
+    "digits": string.digits,
+    "hex": string.digits + "abcdef",
+    "HEX": string.digits + "ABCDEF",
+    "alphanumeric": string.ascii_letters + string.digits,
+    "base64url": string.ascii_letters + string.digits + "-_",
+    "base64": string.ascii_letters + string.digits + "+/=",
+    "printable": string.printable.strip(),
+}
+MIN_BITS = 128
+
+
+def session_id(value: str) -> str:
+    """The id inside a session cookie: without express's ``s:`` and a trailing signature.
+
+    >>> session_id("s%3Aabc.4n49lb1e6wSwqj3z%2FeJ%2FL%2FKrMgdgrdZXCS1ZU%2FV87VY")
+    'abc'
+    >>> session_id("k3Xv_9")
+    'k3Xv_9'
+    """
+    value = unquote(value)
+    value = value[2:] if value.startswith("s:") else value
+    head, dot, _signature = value.partition(".")
+    return head if dot and head and "." not in _signature else value
+
+
+def alphabet_of(ids: list[str]) -> tuple[str, int]:
+    """The narrowest known alphabet holding every character of the ids, and its size.
+
+    >>> alphabet_of(["3fa9", "00b1"])
+    ('hex', 16)
+    """
+    seen = set("".join(ids))
+    for name, alphabet in ALPHABETS.items():
+        if seen <= set(alphabet):
+            return name, len(alphabet)
+    return "other", max(len(seen), 2)
+
+
+def estimated_bits(ids: list[str]) -> float:
+    """Length times bits per character of the alphabet: an upper bound on the entropy.
+
+    >>> estimated_bits(["0123456789abcdef0123456789abcdef"])
+    128.0
+    """
+    _name, size = alphabet_of(ids)
+    return min(len(i) for i in ids) * math.log2(size)
+
+
+def readable_payload(value: str) -> bool:
+    """Does the cookie carry the session data itself (Flask's client-side session)?"""
+    from ..cookies import decode_cookie  # the cookie anatomy (issue 4), loaded on first use
+
+    return decode_cookie(value).kind == "flask"
+
+
+def check_id_strength(target: Target, samples: int = 20) -> Finding:
+    """Log in ``samples`` times as fresh visitors; estimate the ids' length, alphabet, bits."""
+    name, issued, _exchange = target.issued()
+    if readable_payload(issued["value"]):
+        return Finding(
+            "id strength", NOT_APPLICABLE, "no id: the cookie carries the session data itself"
+        )
+    values = []
+    for _ in range(samples):
+        client = target.client()
+        target.login(client)
+        values.append(target.cookie(client) or "")
+    ids = [session_id(value) for value in values if value]
+    if len(ids) < samples:
+        return Finding("id strength", FAIL, f"{samples - len(ids)} of {samples} logins set no id")
+    alphabet, size = alphabet_of(ids)
+    bits = estimated_bits(ids)
+    unique = len(set(ids))
+    lengths = sorted({len(i) for i in ids})
+    length = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]}-{lengths[-1]}"
+    observed = (
+        f"{length} chars of {alphabet} ({size} symbols): about {bits:.0f} bits; "
+        f"{unique}/{samples} unique"
+    )
+    ok = unique == samples and bits >= MIN_BITS
+    return Finding("id strength", verdict(ok), observed, f"{samples} fresh logins")
+
+
+def check_fixation(target: Target) -> Finding:
+    """Plant a valid id in the victim's jar, let the victim log in, replay the planted id."""
+    aliases = Aliases()
+    attacker = target.client()
+    planted = _valid_id(target, attacker)
+    victim = target.client()
+    target.plant(victim, planted)
+    start = len(victim.exchanges)
+    target.login(victim, VICTIM)
+    after = target.cookie(victim)
+    replay = target.client()
+    target.plant(replay, planted)
+    hijacked = target.logged_in(replay, VICTIM)
+    rotated = after is not None and after != planted
+    observed = f"login {'replaced' if rotated else 'kept'} the planted id; replaying it " + (
+        "shows the victim's session" if hijacked else "does not reach the victim's session"
+    )
+    shown = [*victim.exchanges[start:], *replay.exchanges]
+    aliases(planted)
+    return Finding(
+        "fixation",
+        verdict(rotated and not hijacked),
+        observed,
+        evidence(shown, target.cookie_name, aliases),
+    )
+
+
+def _valid_id(target: Target, attacker) -> str:
+    """An id the server issued: from the login form's page if it starts a session, else by
+    logging in as the attacker."""
+    if target.routes.login.token_from:
+        attacker.get(target.routes.login.token_from)
+        if target.cookie(attacker):
+            return target.cookie(attacker) or ""
+    target.login(attacker, ATTACKER)
+    return target.cookie(attacker) or ""
+
+
+def same_shape(value: str) -> str:
+    """A value shaped like ``value`` (same length, same kinds of characters) but random.
+
+    >>> v = same_shape("s%3Aab.C9")
+    >>> len(v), v[:4], v[6]
+    (9, 's%3A', '.')
+    """
+    out = []
+    escape = 0
+    for char in value:
+        if escape or char == "%" or not char.isalnum():
+            escape = 2 if char == "%" else max(escape - 1, 0)
+            out.append(char)
+            continue
+        pool = (
+            string.digits
+            if char.isdigit()
+            else string.ascii_lowercase
+            if char.islower()
+            else string.ascii_uppercase
+        )
+        out.append(secrets.choice(pool))
+    result = "".join(out)
+    return result if result != value else same_shape(value)
+
+
+def check_unknown_id(target: Target) -> Finding:
+    """Plant an id the server never issued; the login must replace it."""
+    aliases = Aliases()
+    name, issued, _exchange = target.issued()
+    unknown = same_shape(issued["value"])
+    aliases(unknown)
+    victim = target.client()
+    target.plant(victim, unknown)
+    target.login(victim, VICTIM)
+    after = target.cookie(victim)
+    adopted = after == unknown
+    observed = "the unknown id was " + ("adopted at login" if adopted else "replaced at login")
+    return Finding(
+        "unknown id", verdict(not adopted), observed, evidence(victim.exchanges, name, aliases)
+    )
+
+
+def tamper(value: str) -> str:
+    """Change one character near the middle (never the last, whose low bits may not count).
+
+    >>> tamper("abcdef") != "abcdef"
+    True
+    """
+    chars = list(value)
+    for offset in range(len(chars)):
+        for i in (len(chars) // 2 + offset, len(chars) // 2 - offset):
+            inside_escape = "%" in value[max(i - 2, 0) : i + 1]
+            if 0 < i < len(chars) - 1 and chars[i].isalnum() and not inside_escape:
+                chars[i] = "B" if chars[i] == "A" else "A"
+                return "".join(chars)
+    return value + "A"
+
+
+def check_tampered_cookie(target: Target) -> Finding:
+    """Log in, change one character of the cookie, and view with it."""
+    aliases = Aliases()
+    client = target.client()
+    target.login(client, VICTIM)
+    good = target.cookie(client) or ""
+    aliases(good)
+    forged = tamper(good)
+    attacker = target.client()
+    target.plant(attacker, forged)
+    accepted = target.logged_in(attacker, VICTIM)
+    cleared = any(
+        "clears it" in evidence([exchange], target.cookie_name, Aliases())
+        for exchange in attacker.exchanges
+    )
+    kept = target.cookie(attacker) == forged
+    observed = "accepted" if accepted else "refused"
+    observed += "; the cookie was cleared" if cleared else "; the bad cookie stays in the client"
+    if not kept and not cleared:
+        observed = observed.replace("stays in the client", "was replaced")
+    ok = not accepted and (cleared or not kept)
+    return Finding(
+        "tampered cookie",
+        PASS if ok else FAIL,
+        observed,
+        evidence(attacker.exchanges, target.cookie_name, aliases),
+    )

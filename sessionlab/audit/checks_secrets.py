@@ -1,0 +1,55 @@
+"""Checks on what the cookie gives away: readable session data, a guessable signing key.
+
+Both read the cookie with the cookie anatomy module (``sessionlab.cookies``), loaded on
+first use so the rest of the audit works without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .finding import COULD_NOT_TEST, FAIL, NOT_APPLICABLE, PASS, Finding
+from .target import Aliases, Target, evidence
+
+SIGNED_KINDS = ("flask", "express", "sessionlab")
+
+
+def check_data_in_cookie(target: Target) -> Finding:
+    """Decode the cookie login set: does it carry the session's data, readable by anyone?"""
+    from ..cookies import decode_cookie
+
+    name, issued, exchange = target.issued()
+    anatomy = decode_cookie(issued["value"])
+    proof = evidence([exchange], name, Aliases())
+    if anatomy.kind == "flask":
+        payload = getattr(anatomy, "payload", None)
+        return Finding("data in cookie", FAIL, f"readable without the key: {payload}", proof)
+    return Finding("data in cookie", PASS, f"an opaque id ({anatomy.kind} format)", proof)
+
+
+def wordlist_check(run: bool, progress: bool = False) -> Callable[[Target], Finding]:
+    """Try every secret of the public Flask-Unsign wordlist against the cookie login set."""
+
+    def check_secret_in_wordlist(target: Target) -> Finding:
+        from ..cookies import decode_cookie
+        from ..crack import crack
+
+        name, issued, exchange = target.issued()
+        anatomy = decode_cookie(issued["value"])
+        proof = evidence([exchange], name, Aliases())
+        if anatomy.kind not in SIGNED_KINDS:
+            return Finding(
+                "secret in wordlist", NOT_APPLICABLE, "the cookie carries no known signature"
+            )
+        if not run:
+            return Finding(
+                "secret in wordlist", COULD_NOT_TEST, "wordlist not tried (wordlist=True)"
+            )
+        result = crack(issued["value"], progress=progress)
+        if result.secret is None:
+            seen = f"none of {result.guesses:,} public secrets signs it"
+            return Finding("secret in wordlist", PASS, seen, proof)
+        seen = f"signed with {result.secret!r}, found after {result.guesses:,} guesses"
+        return Finding("secret in wordlist", FAIL, seen, proof)
+
+    return check_secret_in_wordlist

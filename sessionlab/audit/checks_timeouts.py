@@ -1,0 +1,70 @@
+"""Checks that the server ends sessions on its own: after idleness, and after a fixed lifetime.
+
+They take real time, so they run only when the caller says how long to wait (a little
+longer than the timeouts the app is configured with).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .finding import COULD_NOT_TEST, Finding, verdict
+from .target import VICTIM, Aliases, Target, evidence
+
+
+def idle_check(wait: float | None) -> Callable[[Target], Finding]:
+    """Log in, stay away for ``wait`` seconds, come back: the session must be gone."""
+
+    def check_idle_timeout(target: Target) -> Finding:
+        if wait is None:
+            return Finding("idle timeout", COULD_NOT_TEST, "no idle wait given (idle=SECONDS)")
+        client = target.client()
+        target.login(client, VICTIM)
+        aliases = Aliases()
+        aliases(target.cookie(client) or "")
+        time.sleep(wait)
+        start = len(client.exchanges)
+        alive = target.logged_in(client, VICTIM)
+        observed = f"after {wait:g} s idle the session " + ("is still alive" if alive else "ended")
+        return Finding(
+            "idle timeout",
+            verdict(not alive),
+            observed,
+            evidence(client.exchanges[start:], target.cookie_name, aliases),
+        )
+
+    return check_idle_timeout
+
+
+def absolute_check(wait: float | None, idle: float | None) -> Callable[[Target], Finding]:
+    """Log in and keep the session busy for ``wait`` seconds: it must still end."""
+
+    def check_absolute_timeout(target: Target) -> Finding:
+        if wait is None:
+            return Finding(
+                "absolute timeout", COULD_NOT_TEST, "no absolute wait given (absolute=SECONDS)"
+            )
+        # Visit often enough that an idle timeout cannot be what ends the session.
+        every = min(wait, idle if idle is not None else wait) / 4
+        client = target.client()
+        target.login(client, VICTIM)
+        aliases = Aliases()
+        aliases(target.cookie(client) or "")
+        started = time.monotonic()
+        alive = True
+        while alive and time.monotonic() - started < wait:
+            time.sleep(min(every, max(wait - (time.monotonic() - started), 0)))
+            start = len(client.exchanges)
+            alive = target.logged_in(client, VICTIM)
+        observed = f"kept busy for {wait:g} s, the session " + (
+            "is still alive" if alive else "ended"
+        )
+        return Finding(
+            "absolute timeout",
+            verdict(not alive),
+            observed,
+            evidence(client.exchanges[start:], target.cookie_name, aliases),
+        )
+
+    return check_absolute_timeout

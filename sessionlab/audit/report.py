@@ -1,0 +1,120 @@
+"""audit(): run every check against one app and gather the findings into one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import requests
+
+from . import checks_cookie, checks_ids, checks_logout, checks_methods, checks_secrets
+from .checks_timeouts import absolute_check, idle_check
+from .finding import COULD_NOT_TEST, FAIL, REQUIREMENTS, Finding
+from .target import CannotTest, Routes, Target
+
+COLUMNS = [
+    "check",
+    "requirement",
+    "ASVS 4.0.3",
+    "ASVS 5.0.0",
+    "expected",
+    "observed",
+    "verdict",
+    "evidence",
+]
+
+Check = Callable[[Target], Finding]
+
+
+def audit(
+    url: str,
+    routes: Routes | str | None = None,
+    *,
+    verify: bool | str = True,
+    samples: int = 20,
+    idle: float | None = None,
+    absolute: float | None = None,
+    lifetime: float | None = None,
+    wordlist: bool = True,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Audit the session handling of the app at ``url``: one row per check.
+
+    ``routes`` says how to log in, view and log out ("seed", the default, "hardened" or a
+    :class:`Routes`). ``verify`` is passed to requests (a CA bundle path for local TLS).
+    ``idle`` and ``absolute`` are how long to wait for the app's timeouts (seconds; without
+    them those checks are "could not test"). ``lifetime``: the longest acceptable cookie
+    lifetime (default 8 hours). ``wordlist=False`` skips trying the public secrets.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory", name="doc-audit") as lab:
+    ...     report = sl.audit(lab.url, wordlist=False)
+    >>> report.set_index("check").loc[["fixation", "logout on server"], "verdict"].tolist()
+    ['fail', 'pass']
+    """
+    target = Target(url, routes, verify=verify)
+    try:
+        target.issued()
+    except (CannotTest, requests.RequestException) as error:
+        rows = [
+            Finding(check, COULD_NOT_TEST, f"no session to audit: {error}").row()
+            for check in REQUIREMENTS
+        ]
+        return pd.DataFrame(rows, columns=COLUMNS)
+    quick = quick_checks(samples, lifetime, wordlist, progress)
+    slow = [
+        ("idle timeout", idle_check(idle)),
+        ("absolute timeout", absolute_check(absolute, idle)),
+    ]
+    # The timeout checks mostly wait: run them beside the others instead of after them.
+    with ThreadPoolExecutor(max_workers=len(slow)) as pool:
+        waiting = [pool.submit(run_check, name, check, target) for name, check in slow]
+        findings = [run_check(name, check, target) for name, check in quick]
+        findings += [future.result() for future in waiting]
+    order = list(REQUIREMENTS)
+    findings.sort(key=lambda finding: order.index(finding.check))
+    return pd.DataFrame([finding.row() for finding in findings], columns=COLUMNS)
+
+
+def quick_checks(
+    samples: int, lifetime: float | None, wordlist: bool, progress: bool
+) -> list[tuple[str, Check]]:
+    """Every check that takes no deliberate waiting, by the report row it fills."""
+    return [
+        ("id strength", lambda target: checks_ids.check_id_strength(target, samples)),
+        ("fixation", checks_ids.check_fixation),
+        ("unknown id", checks_ids.check_unknown_id),
+        ("tampered cookie", checks_ids.check_tampered_cookie),
+        ("logout on server", checks_logout.check_logout_on_server),
+        ("logout clears cookie", checks_logout.check_logout_clears_cookie),
+        ("Secure", checks_cookie.check_secure),
+        ("HttpOnly", checks_cookie.check_httponly),
+        ("SameSite", checks_cookie.check_samesite),
+        ("__Host- prefix", checks_cookie.check_host_prefix),
+        ("Domain and Path", checks_cookie.check_domain_and_path),
+        ("persistence", checks_cookie.persistence_check(lifetime)),
+        ("cookie size", checks_cookie.check_cookie_size),
+        ("data in cookie", checks_secrets.check_data_in_cookie),
+        ("secret in wordlist", checks_secrets.wordlist_check(wordlist, progress)),
+        ("login not GET", checks_methods.check_login_not_get),
+        ("logout not GET", checks_methods.check_logout_not_get),
+        ("CSRF token", checks_methods.check_csrf_token),
+    ]
+
+
+def run_check(name: str, check: Check, target: Target) -> Finding:
+    """Run one check; a target that stops answering makes it "could not test", not a crash."""
+    try:
+        return check(target)
+    except (CannotTest, requests.RequestException) as error:
+        return Finding(name, COULD_NOT_TEST, str(error)[:120])
+
+
+def failed(report: pd.DataFrame) -> list[str]:
+    """The checks a report failed.
+
+    >>> failed(pd.DataFrame({"check": ["Secure", "HttpOnly"], "verdict": ["fail", "pass"]}))
+    ['Secure']
+    """
+    return report.loc[report["verdict"] == FAIL, "check"].tolist()

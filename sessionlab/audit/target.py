@@ -1,0 +1,225 @@
+"""The app under audit: its base URL, how to log in, view and log out, and its session cookie.
+
+Everything here speaks HTTP through :class:`sessionlab.Client`, so the audit works against
+any app given only its URL, and every verdict can point at the recorded exchange behind it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from ..client import Client, Exchange
+from ..frames import parse_set_cookie
+
+VICTIM = "alice"
+ATTACKER = "mallory"
+TOKEN_INPUT = re.compile(
+    r"<input[^>]*?name=[\"']{field}[\"'][^>]*?value=[\"']([^\"']+)"
+    r"|<input[^>]*?value=[\"']([^\"']+)[\"'][^>]*?name=[\"']{field}[\"']"
+)
+
+
+def shows_user(body: str, user: str) -> bool:
+    """The default "logged in" test: the view's body names the user.
+
+    >>> shows_user('alice<br /><a href="/logout">Logout</a>', "alice")
+    True
+    """
+    return user in body
+
+
+@dataclass(frozen=True)
+class Route:
+    """One request of the route map. ``{user}`` in the path or a form value is the user name.
+
+    ``token_from``: a page to GET first, whose form carries the CSRF token to send back.
+    """
+
+    method: str = "GET"
+    path: str = "/"
+    form: Mapping[str, str] = field(default_factory=dict)
+    token_from: str | None = None
+
+    def fill(self, user: str) -> tuple[str, dict[str, str]]:
+        path = self.path.replace("{user}", quote(user, safe=""))
+        return path, {key: value.replace("{user}", user) for key, value in self.form.items()}
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Routes:
+    """How to log in, view and log out of the app under audit; the seed's routes by default.
+
+    >>> str(Routes().login), str(Routes.hardened().logout)
+    ('GET /user/{user}', 'POST /logout')
+    """
+
+    login: Route = Route("GET", "/user/{user}")
+    view: Route = Route("GET", "/user")
+    logout: Route = Route("GET", "/logout")
+    cookie: str | None = None  # the session cookie's name; None: the one login sets
+    csrf_field: str = "csrf_token"
+    logged_in: Callable[[str, str], bool] = shows_user
+
+    @classmethod
+    def hardened(cls) -> Routes:
+        """sessionlab's hardened profile: POST login and logout, each with a CSRF token."""
+        return cls(
+            login=Route("POST", "/login", {"user": "{user}"}, token_from="/login"),
+            logout=Route("POST", "/logout", token_from="/user"),
+        )
+
+    @classmethod
+    def named(cls, routes: Routes | str | None) -> Routes:
+        if routes is None or routes == "seed":
+            return cls()
+        if routes == "hardened":
+            return cls.hardened()
+        if isinstance(routes, Routes):
+            return routes
+        raise ValueError(f"routes must be 'seed', 'hardened' or a Routes object, not {routes!r}")
+
+
+class Target:
+    """The app under audit, with the moves every check is built from."""
+
+    def __init__(
+        self, url: str, routes: Routes | str | None = None, verify: bool | str = True
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.routes = Routes.named(routes)
+        self.verify = verify
+        self.clients: list[Client] = []
+        self._issued: tuple[str, dict[str, Any], Exchange] | None = None
+
+    def client(self) -> Client:
+        """A new visitor: an empty cookie jar."""
+        client = Client(self.url, verify=self.verify)
+        self.clients.append(client)
+        return client
+
+    # -- moves -------------------------------------------------------------------------
+
+    def send(self, client: Client, route: Route, user: str = VICTIM, *, token: bool = True):
+        """Make one request of the route map, fetching its CSRF token first when it has one."""
+        path, form = route.fill(user)
+        if route.token_from and token:
+            page = client.get(route.token_from, label="form")
+            found = self.csrf_token(page.text)
+            if found:
+                form[self.routes.csrf_field] = found
+        if route.method.upper() == "GET":
+            return client.get(path, params=form or None, label=route.path)
+        return client.request(route.method.upper(), path, data=form, label=route.path)
+
+    def csrf_token(self, body: str) -> str | None:
+        pattern = TOKEN_INPUT.pattern.replace("{field}", re.escape(self.routes.csrf_field))
+        match = re.search(pattern, body)
+        return (match.group(1) or match.group(2)) if match else None
+
+    def login(self, client: Client, user: str = VICTIM) -> requests.Response:
+        return self.send(client, self.routes.login, user)
+
+    def logout(self, client: Client) -> requests.Response:
+        return self.send(client, self.routes.logout)
+
+    def logged_in(self, client: Client, user: str = VICTIM) -> bool:
+        """Does the view show ``user`` to this client?"""
+        body = self.send(client, self.routes.view).text
+        return self.routes.logged_in(body, user)
+
+    # -- the session cookie ------------------------------------------------------------
+
+    @property
+    def cookie_name(self) -> str:
+        return self.routes.cookie or self.issued()[0]
+
+    def issued(self) -> tuple[str, dict[str, Any], Exchange]:
+        """The session cookie a login sets: its name, its parsed Set-Cookie, the exchange."""
+        if self._issued is None:
+            client = self.client()
+            self.login(client)
+            for exchange in reversed(client.exchanges):
+                for header in exchange.set_cookies:
+                    parsed = parse_set_cookie(header)
+                    wanted = self.routes.cookie in (None, parsed["name"])
+                    if wanted and parsed["effect"] == "set" and parsed["value"]:
+                        self._issued = (parsed["name"], parsed, exchange)
+                        return self._issued
+            raise CannotTest(f"logging in ({self.routes.login}) set no session cookie")
+        return self._issued
+
+    def cookie(self, client: Client) -> str | None:
+        """The session cookie's value in this client's jar."""
+        for cookie in client.cookies:
+            if cookie.name == self.cookie_name:
+                return cookie.value
+        return None
+
+    def plant(self, client: Client, value: str) -> None:
+        """Put a session cookie into a client's jar, as an attacker would in a victim's."""
+        host = urlsplit(self.url).hostname or ""
+        client.cookies.set(self.cookie_name, value, domain=host, path="/")
+
+
+class CannotTest(Exception):
+    """The target did not let a check reach the point where it could decide."""
+
+
+class Aliases:
+    """Short, stable names (A, B, ...) for random cookie values, so evidence reads the same
+    on every run.
+
+    >>> aliases = Aliases()
+    >>> aliases("x9Fq"), aliases("Zz01"), aliases("x9Fq")
+    ('A', 'B', 'A')
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+
+    def __call__(self, value: str) -> str:
+        if value not in self._names:
+            self._names[value] = string.ascii_uppercase[len(self._names) % 26]
+        return self._names[value]
+
+
+def evidence(
+    exchanges: Iterable[Exchange], cookie_name: str, aliases: Aliases, body_chars: int = 24
+) -> str:
+    """The exchanges that showed a verdict, one short line each, cookie values aliased."""
+    return " | ".join(_line(e, cookie_name, aliases, body_chars) for e in exchanges)
+
+
+def _line(exchange: Exchange, cookie_name: str, aliases: Aliases, body_chars: int) -> str:
+    sent = _sent_value(exchange.sent_cookie, cookie_name)
+    parts = [f"{exchange.method} {urlsplit(exchange.url).path}"]
+    parts.append(f"[cookie {aliases(sent)}]" if sent else "[no cookie]")
+    reply = [str(exchange.status)]
+    for header in exchange.set_cookies:
+        parsed = parse_set_cookie(header)
+        if parsed["name"] == cookie_name:
+            reply.append(
+                "clears it" if parsed["effect"] == "delete" else f"sets {aliases(parsed['value'])}"
+            )
+    body = " ".join(exchange.body.split())
+    if body:
+        reply.append(repr(body[:body_chars] + ("…" if len(body) > body_chars else "")))
+    return f"{' '.join(parts)} → {' '.join(reply)}"
+
+
+def _sent_value(header: str | None, name: str) -> str | None:
+    for pair in (header or "").split(";"):
+        key, _, value = pair.strip().partition("=")
+        if key == name:
+            return value
+    return None
