@@ -12,6 +12,17 @@ session server, drive it with a recording client, and look at both halves side b
 """
 
 from .client import Client, Exchange
+from .cookies import (
+    CookieAnatomy,
+    anatomy_frame,
+    decode_cookie,
+    sign_express,
+    sign_flask,
+    sign_sessionlab,
+    signed_with,
+    verify,
+)
+from .crack import CrackResult, crack, forge_flask
 from .frames import (
     cookies_frame,
     history_frame,
@@ -23,12 +34,15 @@ from .frames import (
 from .server.app import CookieOptions
 from .server.launch import LabServer, WeakSecretWarning, running, start, stop
 from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
+from .wordlist import load_wordlist
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Client",
+    "CookieAnatomy",
     "CookieOptions",
+    "CrackResult",
     "Exchange",
     "LabServer",
     "MemoryStore",
@@ -37,13 +51,23 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "WeakSecretWarning",
+    "anatomy_frame",
     "cookies_frame",
+    "crack",
+    "decode_cookie",
+    "forge_flask",
     "history_frame",
+    "load_wordlist",
     "parse_set_cookie",
     "running",
     "set_cookie_frame",
+    "sign_express",
+    "sign_flask",
+    "sign_sessionlab",
+    "signed_with",
     "start",
     "stop",
     "store_frame",
     "timeline",
+    "verify",
 ]

@@ -28,9 +28,9 @@ def _parse(line: str) -> str:
     text = line.strip()
     quote = text[:1]
     body = text[1:-1]
-    if len(text) >= 2 and quote in "'\"" and text[-1] == quote:
-        if "\\" not in body and quote not in body:
-            return body
+    plain = "\\" not in body and quote not in body
+    if len(text) >= 2 and quote in "'\"" and text[-1] == quote and plain:
+        return body
     try:
         with warnings.catch_warnings():  # a few words hold escapes Python calls invalid
             warnings.simplefilter("ignore")

@@ -1,10 +1,18 @@
-"""Is a signing secret strong enough? Anyone who guesses it can sign sessions as anyone."""
+"""Is a signing secret strong enough? Anyone who guesses it can sign sessions as anyone.
+
+Three tests, cheapest first: is it a publicly known secret (the Flask-Unsign wordlist of
+55,982 secrets found in public code, which every attacker tries first), is it long enough,
+does it have enough entropy. Every secret of a rotation list is checked: an old secret is
+still accepted when verifying, so a weak one keeps the door open until it is dropped.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
 from collections.abc import Sequence
+
+from ..wordlist import in_public_wordlist
 
 SEED_SECRET = "some secret key"  # the Express tutorial's secret
 MIN_LENGTH = 32
@@ -23,25 +31,52 @@ def estimated_bits(secret: str) -> float:
     return per_char * len(secret)
 
 
+def weakness(secret: str) -> str:
+    """Why one secret is weak, or "" when it looks strong.
+
+    >>> weakness("changeme")
+    'is in the public Flask-Unsign wordlist of leaked secrets: it is cracked offline in seconds'
+    """
+    if secret == SEED_SECRET:
+        return (
+            f"{SEED_SECRET!r} is the Express tutorial's and is in public wordlists: "
+            "anyone can crack it in seconds and forge this server's cookies"
+        )
+    if in_public_wordlist(secret):
+        return (
+            "is in the public Flask-Unsign wordlist of leaked secrets: "
+            "it is cracked offline in seconds"
+        )
+    if len(secret) < MIN_LENGTH:
+        return f"is {len(secret)} characters long, under {MIN_LENGTH}"
+    if estimated_bits(secret) < MIN_BITS:
+        return f"has about {estimated_bits(secret):.0f} bits of entropy, under {MIN_BITS}"
+    return ""
+
+
 def check_secret(secret: str | Sequence[str]) -> list[str]:
-    """Why a secret (or the newest of a list) is weak; an empty list when it looks strong.
+    """Why a secret (or any secret of a rotation list) is weak; empty when all look strong.
 
     >>> "public wordlists" in check_secret("some secret key")[0]
     True
     >>> check_secret("3f7c0a9e5b1d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e")
     []
+    >>> strong = "3f7c0a9e5b1d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e"
+    >>> check_secret([strong, "q7#Lp"])[0].split(";")[0]
+    'the old secret #2 (still accepted) is 5 characters long, under 32'
     """
-    current = secret if isinstance(secret, str) else (secret[0] if secret else "")
+    secrets = [secret] if isinstance(secret, str) else list(secret)
     problems = []
-    if current == SEED_SECRET:
-        problems.append(
-            f"the secret {SEED_SECRET!r} is the Express tutorial's and is in public wordlists: "
-            "anyone can forge this server's cookies"
-        )
-    elif len(current) < MIN_LENGTH:
-        problems.append(f"the secret is {len(current)} characters long, under {MIN_LENGTH}")
-    elif estimated_bits(current) < MIN_BITS:
-        problems.append(
-            f"the secret has about {estimated_bits(current):.0f} bits of entropy, under {MIN_BITS}"
-        )
-    return [f"{problem}; {FIX}" for problem in problems]
+    for position, current in enumerate(secrets):
+        problem = weakness(current) if isinstance(current, str) and current else ""
+        if problem:
+            problems.append(f"{_label(position, len(secrets))} {problem}; {FIX}")
+    return problems
+
+
+def _label(position: int, count: int) -> str:
+    if count == 1:
+        return "the secret"
+    if position == 0:
+        return "the newest secret"
+    return f"the old secret #{position + 1} (still accepted)"
