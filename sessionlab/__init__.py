@@ -34,6 +34,7 @@ from .frames import (
 from .server.app import CookieOptions
 from .server.launch import LabServer, WeakSecretWarning, running, start, stop
 from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
+from .server.workers import StoreNotSharedWarning
 from .wordlist import load_wordlist
 
 __version__ = "0.1.0"
@@ -50,6 +51,7 @@ __all__ = [
     "RedisStore",
     "SQLiteStore",
     "Store",
+    "StoreNotSharedWarning",
     "WeakSecretWarning",
     "anatomy_frame",
     "cookies_frame",

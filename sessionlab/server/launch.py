@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import secrets as _secrets
 import socket
 import threading
 import warnings
@@ -97,6 +98,7 @@ def start(
     idle_timeout: float = Timeouts.idle,
     absolute_timeout: float = Timeouts.absolute,
     port: int = 0,
+    workers: int | None = None,
     **app_options: Any,
 ) -> LabServer:
     """Start a session server on 127.0.0.1 and return it once it accepts requests.
@@ -105,6 +107,8 @@ def start(
     default) or any Store object. ``secret``: a string, or a list newest first for rotation;
     a random 256-bit key by default. ``name`` is the cookie's name and the server's identity:
     starting another server with the same name stops this one first.
+    ``workers=N`` serves from N gunicorn processes instead of a thread (see workers.py);
+    ``lock=True`` makes the requests of one session wait for each other (see locking.py).
 
     >>> import sessionlab as sl
     >>> lab = sl.start(store="memory", name="doc")
@@ -120,6 +124,18 @@ def start(
         cookie = CookieOptions(**cookie)
     options = {"secret": secret} if secret is not None else {}
     stop(name)
+    if workers is not None:
+        return _start_workers(
+            workers,
+            port,
+            store=store,
+            name=name,
+            cookie=cookie or CookieOptions(),
+            rolling=rolling,
+            timeouts=Timeouts(idle=idle_timeout, absolute=absolute_timeout),
+            secret=secret or _secrets.token_hex(32),  # one secret for every worker
+            **app_options,
+        )
     app = create_app(
         store=store,
         name=name,
@@ -155,6 +171,15 @@ def _check_port_free(port: int) -> None:
                 f"cannot listen on {HOST}:{port} ({error.strerror}): "
                 "pass port=0 to let the system pick a free port"
             ) from error
+
+
+def _start_workers(workers: int, port: int, **options: Any) -> LabServer:
+    from .workers import start_workers  # gunicorn is imported only when asked for
+
+    lab = start_workers(options, workers=workers, port=port)
+    with _registry_lock:
+        _running[options["name"]] = lab
+    return lab
 
 
 def stop(name: str | None = None) -> None:

@@ -1,0 +1,111 @@
+"""start(workers=N): the app in gunicorn worker processes, sharing (or not) its store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import sessionlab as sl
+from sessionlab.server.redis_server import redis_server_binary, wait_for_port
+from sessionlab.server.workers import WORKER_HEADER, StoreNotSharedWarning
+from tests.conftest import need_service
+
+CLOSE = {"Connection": "close"}  # a new connection per request: any worker may answer
+
+
+def cycles(url: str, user: str, rounds: int) -> tuple[list[str], set[str]]:
+    """Run the seed's cycle ``rounds`` times; return what went wrong, and who served."""
+    problems, workers = [], set()
+    for n in range(rounds):
+        with sl.Client(url) as client:
+            name = f"{user}-{n}"
+            for path, expected in [
+                (f"/user/{name}", "Session Set"),
+                ("/user", f"{name}<br />"),
+                ("/logout", "logged out!"),
+                ("/user", "user logged out!"),
+            ]:
+                response = client.get(path, headers=CLOSE)
+                workers.add(response.headers[WORKER_HEADER])
+                if not response.text.startswith(expected) and expected not in response.text:
+                    problems.append(f"{name} {path}: {response.text[:40]!r}")
+    return problems, workers
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_shared_stores_lose_no_session_across_two_workers(store, request):
+    if store == "redis":
+        need_service(redis_server_binary() is not None, "redis-server is not installed")
+    with sl.start(store=store, name=f"t-workers-{store}", workers=2) as lab:
+        assert len(lab.pids) == 2
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda i: cycles(lab.url, f"u{i}", 5), range(8)))
+        assert [p for problems, _ in results for p in problems] == []
+        assert len(set().union(*(workers for _, workers in results))) == 2  # both served
+        assert lab.store.length() == 0  # every cycle logged out
+
+
+def test_memory_store_across_workers_warns_and_loses_sessions():
+    with pytest.warns(StoreNotSharedWarning, match="each worker process keeps its own"):
+        lab = sl.start(store="memory", name="t-workers-memory", workers=2)
+    with lab:
+        problems, workers = cycles(lab.url, "m", 10)
+        assert len(workers) == 2
+        assert problems, "40 requests over two workers never crossed to the other worker"
+        assert lab.store.all() == []  # this process's dict was never used
+
+
+def test_restarting_by_name_replaces_the_processes_and_stop_ends_them():
+    first = sl.start(store="sqlite", name="t-workers-replace", workers=2)
+    second = sl.start(store="sqlite", name="t-workers-replace", workers=2)
+    try:
+        assert not first.running and all(not alive(pid) for pid in first.pids)
+        assert sl.running()["t-workers-replace"] is second
+    finally:
+        second.stop()
+    assert not second.running and "t-workers-replace" not in sl.running()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in second.pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in second.pids)
+
+
+def test_workers_die_with_a_parent_that_skips_atexit():
+    script = (
+        "import os, sessionlab as sl\n"
+        "lab = sl.start(store='sqlite', name='orphan', workers=2)\n"
+        "print(lab.port, flush=True)\n"
+        "os._exit(0)  # no atexit: as when a kernel is killed\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    port = int(done.stdout)
+    deadline = time.monotonic() + 10
+    while wait_for_port(port, _Alive(), 0.05) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not wait_for_port(port, _Alive(), 0.05), "gunicorn outlived its parent"
+
+
+def test_options_that_cannot_reach_a_worker_are_named():
+    with pytest.raises(TypeError, match="module-level functions"):
+        sl.start(store="sqlite", name="t-workers-lambda", workers=1, genid=lambda: "x" * 43)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead but not yet reaped
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+class _Alive:
+    def poll(self):
+        return None
