@@ -31,6 +31,7 @@ from .frames import (
     store_frame,
     timeline,
 )
+from .pictures import sequence_diagram
 from .server.app import CookieOptions
 from .server.launch import LabServer, WeakSecretWarning, running, start, stop
 from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
@@ -62,6 +63,7 @@ __all__ = [
     "load_wordlist",
     "parse_set_cookie",
     "running",
+    "sequence_diagram",
     "set_cookie_frame",
     "sign_express",
     "sign_flask",

@@ -1,0 +1,78 @@
+"""Pictures of what the tables say: the exchange as a sequence diagram."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .client import Client
+from .frames import Aliases, parse_set_cookie
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def sequence_diagram(client: Client, title: str = "") -> Figure:
+    """The client's exchanges as arrows between two lifelines, cookies named by alias.
+
+    Each request arrow says which cookie travelled with it; each response arrow says what
+    Set-Cookie did to the client's jar.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory", name="doc-picture") as lab:
+    ...     client = sl.Client(lab.url)
+    ...     _ = client.cycle("alice")
+    ...     figure = sl.sequence_diagram(client)
+    >>> len(figure.axes)
+    1
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        message = "sequence_diagram needs matplotlib: pip install 'sessionlab[lab]'"
+        raise ImportError(message) from error
+
+    aliases = Aliases()
+    rows = len(client.exchanges)
+    figure, axes = plt.subplots(figsize=(9, 1.1 * rows + 1.2))
+    axes.set_xlim(0, 10)
+    axes.set_ylim(-rows - 0.2, 0.9)
+    axes.axis("off")
+    for x, label in ((1, "client"), (9, "server")):
+        axes.text(x, 0.6, label, ha="center", fontsize=12, weight="bold")
+        axes.plot([x, x], [0.4, -rows], color="0.6", linewidth=1)
+    for row, exchange in enumerate(client.exchanges):
+        top = -row
+        for record in exchange.store_after or ():  # name cookies by the ids they carry
+            aliases.sid(record.sid)
+        sent = _cookie_note(exchange.sent_cookie, aliases)
+        _arrow(axes, 1, 9, top, f"{exchange.step}. {exchange.method} {exchange.path}", sent)
+        received = "; ".join(_set_cookie_note(h, aliases) for h in exchange.set_cookies)
+        _arrow(axes, 9, 1, top - 0.5, f"{exchange.status}", received or "no Set-Cookie")
+    if title:
+        axes.set_title(title)
+    figure.tight_layout()
+    plt.close(figure)  # shown by the notebook's display, not twice
+    return figure
+
+
+def _arrow(axes, start: float, end: float, y: float, label: str, note: str) -> None:
+    color = "tab:blue" if end > start else "tab:green"
+    axes.annotate(
+        "", xy=(end, y), xytext=(start, y), arrowprops={"arrowstyle": "->", "color": color}
+    )
+    axes.text(5, y + 0.08, label, ha="center", va="bottom", fontsize=10)
+    axes.text(5, y - 0.08, note, ha="center", va="top", fontsize=8, color="0.3")
+
+
+def _cookie_note(header: str | None, aliases: Aliases) -> str:
+    if not header:
+        return "no Cookie"
+    pairs = (pair.partition("=") for pair in header.split("; "))
+    return "Cookie: " + ", ".join(f"{n}={aliases.cookie_value(v)}" for n, _, v in pairs)
+
+
+def _set_cookie_note(header: str, aliases: Aliases) -> str:
+    cookie = parse_set_cookie(header)
+    if cookie["effect"] == "delete":
+        return f"Set-Cookie: {cookie['name']} cleared"
+    return f"Set-Cookie: {cookie['name']}={aliases.cookie_value(cookie['value'])}"
