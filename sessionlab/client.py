@@ -80,6 +80,8 @@ class Client:
         """Send a request to ``path`` (relative to the base URL) and record it."""
         url = urljoin(self.base_url, path.lstrip("/"))
         kwargs.setdefault("timeout", self.timeout)
+        # Per request: REQUESTS_CA_BUNDLE would otherwise override a Session's verify.
+        kwargs.setdefault("verify", self.verify)
         self._label = label
         try:
             return self.http.request(method, url, **kwargs)

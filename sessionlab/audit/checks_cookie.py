@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .finding import FAIL, PASS, Finding, verdict
-from .target import Target
+from .target import Target, issued_cookie
 
 MAX_COOKIE_BYTES = 4096
 # Without a stated absolute lifetime, a session cookie kept longer than a working day
@@ -16,28 +16,20 @@ MAX_COOKIE_BYTES = 4096
 DEFAULT_LIFETIME = 8 * 60 * 60
 
 
-def _issued(target: Target) -> tuple[str, dict[str, Any], str]:
-    """The session cookie login set, and its Set-Cookie header (value aliased) as evidence."""
-    name, parsed, exchange = target.issued()
-    header = next(h for h in exchange.set_cookies if h.startswith(f"{name}="))
-    attributes = header.partition(";")[2].strip()
-    return name, parsed, f"{exchange.method} {exchange.path} → Set-Cookie: {name}=A; {attributes}"
-
-
 def check_secure(target: Target) -> Finding:
-    _name, cookie, proof = _issued(target)
+    _name, cookie, proof = issued_cookie(target)
     seen = "Secure" if cookie.get("Secure") else "no Secure: the cookie also travels over http"
     return Finding("Secure", verdict(bool(cookie.get("Secure"))), seen, proof)
 
 
 def check_httponly(target: Target) -> Finding:
-    _name, cookie, proof = _issued(target)
+    _name, cookie, proof = issued_cookie(target)
     seen = "HttpOnly" if cookie.get("HttpOnly") else "no HttpOnly: scripts can read it"
     return Finding("HttpOnly", verdict(bool(cookie.get("HttpOnly"))), seen, proof)
 
 
 def check_samesite(target: Target) -> Finding:
-    _name, cookie, proof = _issued(target)
+    _name, cookie, proof = issued_cookie(target)
     value = str(cookie.get("SameSite") or "")
     ok = value.lower() in ("lax", "strict")
     seen = f"SameSite={value}" if value else "no SameSite: left to the browser's default"
@@ -45,7 +37,7 @@ def check_samesite(target: Target) -> Finding:
 
 
 def check_host_prefix(target: Target) -> Finding:
-    name, cookie, proof = _issued(target)
+    name, cookie, proof = issued_cookie(target)
     ok = (
         name.startswith("__Host-")
         and cookie.get("Secure")
@@ -57,7 +49,7 @@ def check_host_prefix(target: Target) -> Finding:
 
 
 def check_domain_and_path(target: Target) -> Finding:
-    _name, cookie, proof = _issued(target)
+    _name, cookie, proof = issued_cookie(target)
     domain, path = cookie.get("Domain"), cookie.get("Path")
     seen = (f"Domain={domain}" if domain else "no Domain") + (
         f", Path={path}" if path else ", no Path (defaults to the login URL's directory)"
@@ -84,7 +76,7 @@ def persistence_check(limit: float | None) -> Callable[[Target], Finding]:
     limit = DEFAULT_LIFETIME if limit is None else limit
 
     def check_persistence(target: Target) -> Finding:
-        _name, cookie, proof = _issued(target)
+        _name, cookie, proof = issued_cookie(target)
         kept = lifetime(cookie)
         if kept is None:
             return Finding("persistence", PASS, "a browser-session cookie (no Expires)", proof)
@@ -96,7 +88,7 @@ def persistence_check(limit: float | None) -> Callable[[Target], Finding]:
 
 
 def check_cookie_size(target: Target) -> Finding:
-    name, cookie, proof = _issued(target)
+    name, cookie, proof = issued_cookie(target)
     size = len(name.encode()) + len(str(cookie["value"]).encode())
     seen = f"{size} bytes" if size <= MAX_COOKIE_BYTES else f"{size} bytes: browsers drop it"
     return Finding("cookie size", PASS if size <= MAX_COOKIE_BYTES else FAIL, seen, proof)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .finding import COULD_NOT_TEST, FAIL, NOT_APPLICABLE, PASS, Finding
-from .target import Aliases, Target, evidence
+from .target import Target, issued_cookie
 
 SIGNED_KINDS = ("flask", "express", "sessionlab")
 
@@ -18,9 +18,8 @@ def check_data_in_cookie(target: Target) -> Finding:
     """Decode the cookie login set: does it carry the session's data, readable by anyone?"""
     from ..cookies import decode_cookie
 
-    name, issued, exchange = target.issued()
+    _name, issued, proof = issued_cookie(target)
     anatomy = decode_cookie(issued["value"])
-    proof = evidence([exchange], name, Aliases())
     if anatomy.kind == "flask":
         payload = getattr(anatomy, "payload", None)
         return Finding("data in cookie", FAIL, f"readable without the key: {payload}", proof)
@@ -34,9 +33,8 @@ def wordlist_check(run: bool, progress: bool = False) -> Callable[[Target], Find
         from ..cookies import decode_cookie
         from ..crack import crack
 
-        name, issued, exchange = target.issued()
+        _name, issued, proof = issued_cookie(target)
         anatomy = decode_cookie(issued["value"])
-        proof = evidence([exchange], name, Aliases())
         if anatomy.kind not in SIGNED_KINDS:
             return Finding(
                 "secret in wordlist", NOT_APPLICABLE, "the cookie carries no known signature"

@@ -171,6 +171,14 @@ class Target:
         client.cookies.set(self.cookie_name, value, domain=host, path="/")
 
 
+def issued_cookie(target: Target) -> tuple[str, dict[str, Any], str]:
+    """The session cookie login set, and its Set-Cookie header (value aliased) as evidence."""
+    name, parsed, exchange = target.issued()
+    header = next(h for h in exchange.set_cookies if h.startswith(f"{name}="))
+    attributes = re.sub(r"Expires=[^;]*", "Expires=…", header.partition(";")[2].strip())
+    return name, parsed, f"{exchange.method} {exchange.path} → Set-Cookie: {name}=A; {attributes}"
+
+
 class CannotTest(Exception):
     """The target did not let a check reach the point where it could decide."""
 

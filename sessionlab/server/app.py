@@ -18,6 +18,7 @@ from typing import Literal
 from flask import Flask, session
 from markupsafe import escape
 
+from .hardened import harden, register_hardened_routes
 from .locking import install_lock_guards, locks_for
 from .sessions import ServerSessionInterface, Timeouts, new_session_id
 from .shop import register_shop_routes
@@ -66,11 +67,16 @@ class AppConfig:
     genid: Callable[[], str] = new_session_id
     lock: bool = False  # serialise the requests of one session (see locking.py)
     lock_timeout: float = 10.0
+    profile: str = "seed"  # or "hardened": POST login/logout with CSRF tokens (hardened.py)
 
 
 def create_app(**options) -> Flask:
     """A Flask app serving the seed's routes; options are :class:`AppConfig`'s fields."""
     config = AppConfig(**options)
+    if config.profile not in ("seed", "hardened"):
+        raise ValueError(f"profile must be 'seed' or 'hardened', not {config.profile!r}")
+    if config.profile == "hardened":
+        config = harden(config)
     app = Flask("sessionlab")
     secrets = secrets_newest_first(config.secret)
     app.secret_key = secrets[0]
@@ -100,6 +106,9 @@ def create_app(**options) -> Flask:
         )
         if config.lock:
             install_lock_guards(app)
+    if config.profile == "hardened":
+        register_hardened_routes(app)
+        return app
     register_seed_routes(app, permanent=config.cookie.max_age is not None)
     register_shop_routes(app)
     return app

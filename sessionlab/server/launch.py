@@ -24,6 +24,7 @@ from .app import CookieOptions, create_app, secrets_newest_first
 from .secret_check import check_secret
 from .sessions import Timeouts, events_logger_name
 from .stores import Store
+from .tls import local_tls
 
 HOST = "127.0.0.1"  # never another interface: the lab only ever talks to this machine
 
@@ -44,7 +45,10 @@ class LabServer:
         self.name = name
         self.app = app
         self.store: Store = app.store
-        self.url = f"http://{HOST}:{server.server_port}"
+        scheme = "https" if getattr(server, "ssl_context", None) else "http"
+        self.url = f"{scheme}://{HOST}:{server.server_port}"
+        self.ca_path: str | None = None  # over https: the CA to trust, Client(verify=ca_path)
+        self.cookie_name: str = app.config.get("SESSION_COOKIE_NAME", name)
         self.port = server.server_port
         self.access_log: deque[str] = server.access_log
         self.events: list[str] = []
@@ -58,7 +62,7 @@ class LabServer:
         self._events_handler = _ListHandler(self.events)
 
     def _run(self) -> None:
-        logging.getLogger(events_logger_name(self.name)).addHandler(self._events_handler)
+        logging.getLogger(events_logger_name(self.cookie_name)).addHandler(self._events_handler)
         self._thread.start()
 
     @property
@@ -71,7 +75,7 @@ class LabServer:
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
-        logging.getLogger(events_logger_name(self.name)).removeHandler(self._events_handler)
+        logging.getLogger(events_logger_name(self.cookie_name)).removeHandler(self._events_handler)
         self.store.close()
         with _registry_lock:
             if _running.get(self.name) is self:
@@ -99,6 +103,7 @@ def start(
     absolute_timeout: float = Timeouts.absolute,
     port: int = 0,
     workers: int | None = None,
+    profile: str = "seed",
     **app_options: Any,
 ) -> LabServer:
     """Start a session server on 127.0.0.1 and return it once it accepts requests.
@@ -107,6 +112,8 @@ def start(
     default) or any Store object. ``secret``: a string, or a list newest first for rotation;
     a random 256-bit key by default. ``name`` is the cookie's name and the server's identity:
     starting another server with the same name stops this one first.
+    ``profile="hardened"`` serves POST login/logout with CSRF tokens and a ``__Host-``
+    Secure cookie over local TLS (see hardened.py): ``sl.Client(lab.url, verify=lab.ca_path)``.
     ``workers=N`` serves from N gunicorn processes instead of a thread (see workers.py);
     ``lock=True`` makes the requests of one session wait for each other (see locking.py).
 
@@ -124,6 +131,8 @@ def start(
         cookie = CookieOptions(**cookie)
     options = {"secret": secret} if secret is not None else {}
     stop(name)
+    if workers is not None and profile != "seed":
+        raise ValueError("the hardened profile runs in a thread: leave workers=None")
     if workers is not None:
         return _start_workers(
             workers,
@@ -142,6 +151,7 @@ def start(
         cookie=cookie or CookieOptions(),
         rolling=rolling,
         timeouts=Timeouts(idle=idle_timeout, absolute=absolute_timeout),
+        profile=profile,
         **options,
         **app_options,
     )
@@ -150,9 +160,18 @@ def start(
     except OSError:
         app.store.close()
         raise
-    server = make_server(HOST, port, app, threaded=True, request_handler=_QuietHandler)
+    tls = local_tls() if profile == "hardened" else None  # Secure cookies need https
+    server = make_server(
+        HOST,
+        port,
+        app,
+        threaded=True,
+        request_handler=_QuietHandler,
+        ssl_context=tls.server_context() if tls else None,
+    )
     server.access_log = deque(maxlen=10_000)
     lab = LabServer(name, app, server)
+    lab.ca_path = str(tls.ca_path) if tls else None
     with _registry_lock:
         _running[name] = lab
     lab._run()  # the socket is already listening: requests queue until the thread accepts

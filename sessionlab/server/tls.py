@@ -1,0 +1,126 @@
+"""Local TLS for 127.0.0.1: a certificate authority and a server certificate, made on the fly.
+
+``Secure`` cookies travel only over HTTPS (requests never sends them over http, even to
+127.0.0.1), so the hardened profile needs TLS. Rather than turn certificate checks off, the
+lab makes its own little CA once per process, signs a certificate for the IP 127.0.0.1
+with it, and hands the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``.
+The keys live in a private temporary directory that is removed at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime
+import functools
+import ipaddress
+import shutil
+import ssl
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
+VALIDITY = datetime.timedelta(days=2)  # a lab certificate never needs to outlive the lab
+
+
+@dataclass(frozen=True)
+class LocalTLS:
+    """Paths of the CA certificate (give it to clients) and of the server's cert and key."""
+
+    ca_path: Path
+    cert_path: Path
+    key_path: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        """An SSL context for the server side, serving the 127.0.0.1 certificate."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.cert_path, self.key_path)
+        return context
+
+
+@functools.cache
+def local_tls() -> LocalTLS:
+    """This process's CA and 127.0.0.1 certificate, made on first use.
+
+    >>> tls = local_tls()
+    >>> tls.ca_path.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    True
+    """
+    directory = Path(tempfile.mkdtemp(prefix="sessionlab-tls-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = _ca_certificate(ca_key)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _server_certificate(key, ca_key, ca_cert)
+    tls = LocalTLS(directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
+    tls.ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    tls.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    tls.key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    tls.key_path.chmod(0o600)
+    return tls
+
+
+def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + VALIDITY)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
+def _ca_certificate(ca_key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sessionlab local CA")])
+    return (
+        _builder(name, name, ca_key.public_key())
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def _server_certificate(
+    key: ec.EllipticCurvePrivateKey, ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certificate
+) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, str(LOOPBACK))])
+    return (
+        _builder(name, ca.subject, key.public_key())
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(LOOPBACK)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
