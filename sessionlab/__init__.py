@@ -11,6 +11,8 @@ session server, drive it with a recording client, and look at both halves side b
 ['id1: {"name":"alice"}', 'id1: {"name":"alice"}', '(nothing)', '(nothing)']
 """
 
+from .auditing import Route, Routes, audit
+from .auditing.targets import start_flask_session_app
 from .client import Client, Exchange
 from .cookies import (
     CookieAnatomy,
@@ -50,11 +52,14 @@ __all__ = [
     "MemoryStore",
     "Record",
     "RedisStore",
+    "Route",
+    "Routes",
     "SQLiteStore",
     "Store",
     "StoreNotSharedWarning",
     "WeakSecretWarning",
     "anatomy_frame",
+    "audit",
     "cookies_frame",
     "crack",
     "decode_cookie",
@@ -70,6 +75,7 @@ __all__ = [
     "sign_sessionlab",
     "signed_with",
     "start",
+    "start_flask_session_app",
     "stop",
     "store_frame",
     "timeline",

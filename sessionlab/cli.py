@@ -2,6 +2,7 @@
 
 sessionlab serve --store sqlite --port 8000    # explore in a browser
 sessionlab tour --store memory                 # the tutorial's cycle as a timeline
+sessionlab audit http://127.0.0.1:8000         # the session security audit of any app
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 import sessionlab as sl
+from sessionlab.auditing.cli import add_audit_command
 
 STORES = ["cookie", "memory", "sqlite", "redis"]
 
@@ -44,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_options(tour)
     tour.add_argument("--user", default="alice", help="the name to log in with")
     tour.set_defaults(run=tour_command)
+
+    add_audit_command(commands)  # sessionlab audit URL: exit status 1 on a failed check
     return parser
 
 

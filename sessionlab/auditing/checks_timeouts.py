@@ -18,7 +18,11 @@ def idle_check(wait: float | None) -> Callable[[Target], Finding]:
 
     def check_idle_timeout(target: Target) -> Finding:
         if wait is None:
-            return Finding("idle timeout", COULD_NOT_TEST, "no idle wait given (idle=SECONDS)")
+            return Finding(
+                "idle timeout",
+                COULD_NOT_TEST,
+                "not run: give the idle wait (idle=SECONDS, --idle)",
+            )
         client = target.client()
         target.login(client, VICTIM)
         aliases = Aliases()
@@ -43,7 +47,9 @@ def absolute_check(wait: float | None, idle: float | None) -> Callable[[Target],
     def check_absolute_timeout(target: Target) -> Finding:
         if wait is None:
             return Finding(
-                "absolute timeout", COULD_NOT_TEST, "no absolute wait given (absolute=SECONDS)"
+                "absolute timeout",
+                COULD_NOT_TEST,
+                "not run: give the absolute wait (absolute=SECONDS, --absolute)",
             )
         # Visit often enough that an idle timeout cannot be what ends the session.
         every = min(wait, idle if idle is not None else wait) / 4
