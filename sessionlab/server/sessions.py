@@ -34,6 +34,9 @@ from .locking import SessionLocks, SessionLockTimeout
 from .stores import Record, Store
 
 SIGNER_SALT = "sessionlab.sid"
+# Expired records are swept this often, on the request path: a store never grows without
+# bound (express-session's MemoryStore does), and each sweep touches only expired records.
+PRUNE_EVERY = 60.0
 
 
 def events_logger_name(cookie_name: str) -> str:
@@ -138,6 +141,7 @@ class ServerSessionInterface(SessionInterface):
         self.store = store
         self.locks = locks
         self.lock_timeout = lock_timeout
+        self.next_prune = 0.0
         self.cookie_max_age = cookie_max_age
         self.timeouts = timeouts or Timeouts()
         self.rolling = rolling
@@ -214,6 +218,9 @@ class ServerSessionInterface(SessionInterface):
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         now = time.time()
+        if now >= self.next_prune:
+            self.next_prune = now + PRUNE_EVERY
+            self.store.prune()
         if session.destroyed or (session.modified and not session):
             if not session.is_new:
                 self.store.destroy(session.sid)
