@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 import zlib
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ from urllib.parse import quote, unquote
 import pandas as pd
 from flask.json.tag import TaggedJSONSerializer
 from itsdangerous import Signer, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_decode, base64_encode, int_to_bytes
+from itsdangerous.encoding import base64_encode, int_to_bytes
 
 CookieKind = Literal["flask", "express", "sessionlab", "unknown"]
 Secret = str | bytes
@@ -47,6 +48,7 @@ FLASK_SALT = b"cookie-session"  # Flask's SecureCookieSessionInterface.salt
 SESSIONLAB_SALT = b"sessionlab.sid"  # sessionlab.server.sessions.SIGNER_SALT
 EXPRESS_PREFIX = "s:"  # express-session marks signed values with it
 ANATOMY_COLUMNS = ["part", "raw", "decoded", "meaning"]
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,11 @@ def _unwrap(value: str) -> str:
 
 
 def _decode_b64url(part: str) -> bytes | None:
+    """Strict base64url without padding (itsdangerous' decoder skips stray characters)."""
+    if not _B64URL.fullmatch(part):
+        return None
     try:
-        return base64_decode(part)
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     except (binascii.Error, ValueError):
         return None
 
@@ -292,6 +297,41 @@ def sign_sessionlab(sid: str, secret: Secret) -> str:
         digest_method=hashlib.sha256,
     )
     return signer.sign(sid).decode()
+
+
+def tamper(value: str, part: Literal["payload", "signature"] = "payload") -> str:
+    """The cookie with one bit of its payload (or session id) or signature flipped.
+
+    The payload's first character moves to its neighbour in the base64 alphabet, which
+    changes the decoded bytes; the signature's first byte has its lowest bit flipped. The
+    result keeps the input's URL-encoding.
+
+    >>> tamper("s:abc.4n49lb1e6wSwqj3z/eJ/L/KrMgdgrdZXCS1ZU/V87VY")[:8]
+    's:bbc.4n'
+    >>> verify(tamper(sign_express("abc", "k"), "signature"), "k")
+    False
+    """
+    anatomy = decode_cookie(value)
+    if anatomy.kind == "unknown":
+        raise ValueError(f"cannot tamper with this cookie: {anatomy.problem}")
+    text = anatomy.value
+    if part == "signature":
+        flipped = bytes([anatomy.digest[0] ^ 1]) + anatomy.digest[1:]
+        encoded = (
+            _b64_standard(flipped)
+            if anatomy.kind == "express"
+            else base64_encode(flipped).decode()
+        )
+        text = text[: len(text) - len(anatomy.signature)] + encoded
+    else:
+        start = len(EXPRESS_PREFIX) if anatomy.kind == "express" else int(anatomy.compressed)
+        text = text[:start] + _neighbour(text[start]) + text[start + 1 :]
+    return quote(text, safe="") if "%" in value else text
+
+
+def _neighbour(char: str) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return alphabet[(alphabet.index(char) + 1) % len(alphabet)] if char in alphabet else "A"
 
 
 # -- the parts side by side ----------------------------------------------------------------
