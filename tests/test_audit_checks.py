@@ -1,0 +1,286 @@
+"""Each audit check against real servers on 127.0.0.1: one that should pass it, one that should
+fail it; then whole audits, whose failed checks must be exactly the ones REFERENCE predicts."""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+
+import pytest
+
+import sessionlab as sl
+from sessionlab.auditing import (
+    checks_cookie,
+    checks_ids,
+    checks_logout,
+    checks_methods,
+    checks_secrets,
+)
+from sessionlab.auditing.checks_timeouts import absolute_check, idle_check
+from sessionlab.auditing.report import COLUMNS, failed
+from sessionlab.auditing.target import Route, Routes, Target
+
+# REFERENCE §1-§5, as observed on these targets. The seed profile's cookie has HttpOnly and
+# SameSite=Lax in both stores (sessionlab's safe defaults), so neither fails those.
+SEED_COOKIE_FAILS = {
+    "tampered cookie",  # a bad signature yields an empty session; the bad cookie stays
+    "logout on server",  # client-side sessions cannot be revoked: the replay still logs in
+    "Secure",
+    "__Host- prefix",
+    "data in cookie",  # signed, not encrypted: anyone reads {"name": ...}
+    "secret in wordlist",  # 'some secret key' is line 21,273 of the Flask-Unsign list
+    "login not GET",
+    "logout not GET",
+    "CSRF token",
+}
+SEED_SERVER_FAILS = {
+    "fixation",  # the seed never regenerates the id at login
+    "Secure",
+    "__Host- prefix",
+    "login not GET",
+    "logout not GET",
+    "CSRF token",
+}
+FLASK_SESSION_FAILS = {
+    "fixation",  # regenerate() exists but is never called for you
+    "tampered cookie",  # an unknown id is silently ignored: the cookie is not cleared
+    "logout clears cookie",  # the deleting cookie drops HttpOnly
+    "Secure",
+    "SameSite",
+    "__Host- prefix",
+    "persistence",  # SESSION_PERMANENT defaults to True: a 31-day cookie
+    "login not GET",
+    "logout not GET",
+    "CSRF token",
+}
+
+
+@pytest.fixture(scope="module")
+def seed_server():
+    with sl.start(store="memory", name="t-audit-seed-server") as lab:
+        yield Target(lab.url)
+
+
+@pytest.fixture(scope="module")
+def seed_cookie():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.WeakSecretWarning)  # the weakness under test
+        lab = sl.start(store="cookie", secret="some secret key", name="t-audit-seed-cookie")
+    with lab:
+        yield Target(lab.url)
+
+
+@pytest.fixture(scope="module")
+def flask_session():
+    with sl.start_flask_session_app(name="t-audit-flask-session") as app:
+        yield Target(app.url)
+
+
+@pytest.fixture(scope="module")
+def hardened():
+    lab = sl.start(
+        store="memory",
+        name="t-audit-hardened",
+        profile="hardened",
+        idle_timeout=0.4,
+        absolute_timeout=1.0,
+    )
+    with lab:
+        yield Target(lab.url, "hardened", verify=lab.ca_path)
+
+
+# -- the id --------------------------------------------------------------------------------
+
+
+def test_id_strength_passes_256_bit_ids_and_skips_client_side_sessions(seed_server, seed_cookie):
+    strong = checks_ids.check_id_strength(seed_server, samples=10)
+    assert strong.verdict == "pass"
+    assert "43 chars of base64url" in strong.observed and "10/10 unique" in strong.observed
+    assert checks_ids.check_id_strength(seed_cookie).verdict == "not applicable"
+
+
+def test_id_strength_fails_short_ids():
+    weak = {"genid": lambda: secrets.token_hex(4)}
+    with sl.start(store="memory", name="t-audit-weak-ids", **weak) as lab:
+        finding = checks_ids.check_id_strength(Target(lab.url), samples=10)
+    assert finding.verdict == "fail"
+    assert "8 chars of hex (16 symbols): about 32 bits" in finding.observed
+
+
+def test_fixation_fails_without_regeneration_and_passes_with_it(seed_server, hardened):
+    seed = checks_ids.check_fixation(seed_server)
+    assert (seed.verdict, seed.observed) == (
+        "fail",
+        "login kept the planted id; replaying it shows the victim's session",
+    )
+    assert "[cookie A] → 200 'alice" in seed.evidence
+    assert checks_ids.check_fixation(hardened).verdict == "pass"
+
+
+def test_unknown_ids_are_replaced_by_every_target(seed_server, seed_cookie, flask_session):
+    for target in (seed_server, seed_cookie, flask_session):
+        assert checks_ids.check_unknown_id(target).verdict == "pass"
+
+
+def test_tampered_cookie_must_be_cleared(seed_server, seed_cookie, flask_session):
+    assert checks_ids.check_tampered_cookie(seed_server).observed == (
+        "refused; the cookie was cleared"
+    )
+    for silent in (seed_cookie, flask_session):
+        finding = checks_ids.check_tampered_cookie(silent)
+        assert finding.verdict == "fail"
+        assert finding.observed == "refused; the bad cookie stays in the client"
+
+
+def test_tamper_changes_one_character_away_from_the_end():
+    value = "s%3Aabc.4n49lb1e6wSwqj3z%2FeJ%2FL%2FKrMgdgrdZXCS1ZU%2FV87VY"
+    changed = [
+        i for i, (a, b) in enumerate(zip(value, checks_ids.tamper(value), strict=True)) if a != b
+    ]
+    assert len(changed) == 1 and 0 < changed[0] < len(value) - 1
+
+
+# -- logout --------------------------------------------------------------------------------
+
+
+def test_logout_replay_fails_only_for_client_side_sessions(seed_server, seed_cookie):
+    assert checks_logout.check_logout_on_server(seed_server).verdict == "pass"
+    replay = checks_logout.check_logout_on_server(seed_cookie)
+    assert replay.verdict == "fail"
+    assert replay.evidence == "GET /user [cookie A] → 200 'alice<br /><a href=\"/log…'"
+
+
+def test_logout_cookie_must_repeat_the_attributes(seed_server, flask_session):
+    assert checks_logout.check_logout_clears_cookie(seed_server).verdict == "pass"
+    dropped = checks_logout.check_logout_clears_cookie(flask_session)
+    assert (dropped.verdict, dropped.observed) == ("fail", "deleted with different HttpOnly")
+
+
+# -- cookie attributes ---------------------------------------------------------------------
+
+
+def test_cookie_attributes_of_the_seed(seed_server):
+    verdicts = {
+        check.__name__: check(seed_server).verdict
+        for check in (
+            checks_cookie.check_secure,
+            checks_cookie.check_httponly,
+            checks_cookie.check_samesite,
+            checks_cookie.check_host_prefix,
+            checks_cookie.check_domain_and_path,
+            checks_cookie.check_cookie_size,
+        )
+    }
+    assert verdicts == {
+        "check_secure": "fail",
+        "check_httponly": "pass",
+        "check_samesite": "pass",
+        "check_host_prefix": "fail",
+        "check_domain_and_path": "pass",
+        "check_cookie_size": "pass",
+    }
+
+
+def test_cookie_attributes_of_flask_session(flask_session):
+    assert checks_cookie.check_samesite(flask_session).observed == (
+        "no SameSite: left to the browser's default"
+    )
+    persistence = checks_cookie.persistence_check(None)(flask_session)
+    assert (persistence.verdict, persistence.observed) == ("fail", "kept 31 days")
+    assert checks_cookie.persistence_check(40 * 86400)(flask_session).verdict == "pass"
+
+
+def test_cookie_size_fails_over_4096_bytes():
+    # Random, so that Flask's zlib compression cannot shrink the cookie below the limit.
+    long_login = Routes(login=Route("GET", "/user/" + secrets.token_urlsafe(4000)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Werkzeug warns that the cookie is too large
+        with sl.start(store="cookie", name="t-audit-big") as lab:
+            finding = checks_cookie.check_cookie_size(Target(lab.url, long_login))
+    assert finding.verdict == "fail"
+    assert finding.observed.endswith("bytes: browsers drop it")
+
+
+# -- what the cookie gives away --------------------------------------------------------------
+
+
+def test_data_in_cookie_is_read_from_flask_cookies_only(seed_cookie, seed_server):
+    readable = checks_secrets.check_data_in_cookie(seed_cookie)
+    assert readable.verdict == "fail"
+    assert readable.observed == "readable without the key: {'name': 'alice'}"
+    assert checks_secrets.check_data_in_cookie(seed_server).verdict == "pass"
+
+
+def test_wordlist_finds_the_seed_secret(seed_cookie, seed_server, flask_session):
+    cracked = checks_secrets.wordlist_check(True)(seed_cookie)
+    assert cracked.verdict == "fail"
+    assert cracked.observed == "signed with 'some secret key', found after 21,273 guesses"
+    assert checks_secrets.wordlist_check(True)(seed_server).verdict == "pass"
+    assert checks_secrets.wordlist_check(True)(flask_session).verdict == "not applicable"
+    assert checks_secrets.wordlist_check(False)(seed_cookie).verdict == "could not test"
+
+
+# -- timeouts ------------------------------------------------------------------------------
+
+
+def test_timeouts_are_enforced_by_the_hardened_server(hardened):
+    assert idle_check(0.7)(hardened).verdict == "pass"
+    assert absolute_check(1.4, idle=0.7)(hardened).observed == (
+        "kept busy for 1.4 s, the session ended"
+    )
+
+
+def test_timeouts_are_not_enforced_for_client_side_sessions(seed_cookie):
+    assert idle_check(0.3)(seed_cookie).verdict == "fail"
+    assert idle_check(None)(seed_cookie).verdict == "could not test"
+
+
+# -- methods and CSRF ----------------------------------------------------------------------
+
+
+def test_get_login_and_logout(seed_server, hardened):
+    assert checks_methods.check_login_not_get(seed_server).verdict == "fail"
+    assert checks_methods.check_logout_not_get(seed_server).verdict == "fail"
+    assert checks_methods.check_login_not_get(hardened).verdict == "pass"
+    assert checks_methods.check_logout_not_get(hardened).verdict == "pass"
+
+
+def test_csrf_token_required(seed_server, hardened):
+    assert checks_methods.check_csrf_token(seed_server).observed == (
+        "without a token, login and logout work"
+    )
+    refused = checks_methods.check_csrf_token(hardened)
+    assert refused.verdict == "pass"
+    assert "POST /logout [cookie A] → 403" in refused.evidence
+
+
+# -- whole audits: exactly the predicted failures --------------------------------------------
+
+
+def test_seed_on_cookie_sessions_fails_exactly_as_predicted(seed_cookie):
+    report = sl.audit(seed_cookie.url)
+    assert set(failed(report)) == SEED_COOKIE_FAILS
+
+
+def test_seed_on_server_sessions_fails_exactly_as_predicted(seed_server):
+    report = sl.audit(seed_server.url)
+    assert set(failed(report)) == SEED_SERVER_FAILS
+
+
+def test_flask_session_defaults_fail_exactly_as_predicted(flask_session):
+    report = sl.audit(flask_session.url)
+    assert set(failed(report)) == FLASK_SESSION_FAILS
+
+
+def test_hardened_profile_passes_every_applicable_check(hardened):
+    report = sl.audit(hardened.url, "hardened", verify=hardened.verify, idle=0.7, absolute=1.4)
+    verdicts = dict(zip(report["check"], report["verdict"], strict=True))
+    assert {verdict for verdict in verdicts.values()} == {"pass"}
+    assert list(report.columns) == COLUMNS
+
+
+def test_a_dead_url_makes_every_check_could_not_test():
+    with sl.start(store="memory", name="t-audit-dead") as lab:
+        url = lab.url
+    report = sl.audit(url)
+    assert set(report["verdict"]) == {"could not test"}
