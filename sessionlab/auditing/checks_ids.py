@@ -141,9 +141,10 @@ def same_shape(value: str) -> str:
     >>> len(v), v[:4], v[6]
     (9, 's%3A', '.')
     """
-    out = []
+    prefix = next((p for p in ("s%3A", "s:") if value.startswith(p)), "")  # express's marker
+    out = [prefix]
     escape = 0
-    for char in value:
+    for char in value[len(prefix) :]:
         if escape or char == "%" or not char.isalnum():
             escape = 2 if char == "%" else max(escape - 1, 0)
             out.append(char)
