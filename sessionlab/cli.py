@@ -25,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
     >>> main(["tour", "--store", "memory", "--user", "doc"])  # doctest: +ELLIPSIS
-    Tour of ... sessions ...
+    Tour of memory sessions: what the client and the server hold after each step
+    ...
     0
     """
     parser = build_parser()

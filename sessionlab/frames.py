@@ -167,10 +167,11 @@ def store_frame(store: Any, now: float | None = None) -> pd.DataFrame:
     """The server's records, decoded: id, data, how long ago created, how long until expiry.
 
     >>> from sessionlab.server.stores import MemoryStore, Record
-    >>> store = MemoryStore()
-    >>> store.set(Record("abc", {"name": "alice"}, created=100.0, expires=160.0))
-    >>> store_frame(store, now=130.0).loc[0, "expires_in"]
-    Timedelta('0 days 00:00:30')
+    >>> store, now = MemoryStore(), time.time()
+    >>> store.set(Record("abc", {"name": "alice"}, created=now - 30, expires=now + 60))
+    >>> row = store_frame(store, now=now).iloc[0]
+    >>> row["data"], str(row["created_ago"]), str(row["expires_in"])
+    ({'name': 'alice'}, '0 days 00:00:30', '0 days 00:01:00')
     """
     now = time.time() if now is None else now
     return records_frame(store.all(), now)
