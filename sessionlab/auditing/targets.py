@@ -28,6 +28,7 @@ class ThirdPartyApp:
 
     def __init__(self, name: str, app: Flask) -> None:
         self.name = name
+        self.cookie_name = app.config["SESSION_COOKIE_NAME"]
         self._server = make_server(HOST, 0, app, threaded=True, request_handler=_Quiet)
         self.url = f"http://{HOST}:{self._server.server_port}"
         self._thread = threading.Thread(
