@@ -34,6 +34,8 @@ shift || true
 case "$command" in
     lab)
         setup
+        # Jupyter refuses to run as root unless told; containers often are root.
+        [ "$(id -u)" != 0 ] || set -- --allow-root "$@"
         exec "$VENV/bin/jupyter" lab notebooks/01-the-session-cycle.ipynb "$@"
         ;;
     test)
