@@ -22,6 +22,7 @@ from .cookies import (
     sign_flask,
     sign_sessionlab,
     signed_with,
+    tamper,
     verify,
 )
 from .crack import CrackResult, crack, forge_flask
@@ -78,6 +79,7 @@ __all__ = [
     "start_flask_session_app",
     "stop",
     "store_frame",
+    "tamper",
     "timeline",
     "verify",
 ]

@@ -340,8 +340,11 @@ def _neighbour(char: str) -> str:
 def anatomy_frame(value: str | CookieAnatomy) -> pd.DataFrame:
     """A cookie's parts side by side: the raw text, what it decodes to, what it is for.
 
-    >>> anatomy_frame(sign_express("abc", "some secret key"))["part"].tolist()
-    ['prefix', 'session id', 'signature']
+    Each raw part keeps the separator before it, so the raw column joined is the value.
+
+    >>> frame = anatomy_frame(sign_express("abc", "some secret key"))
+    >>> frame["part"].tolist(), frame["raw"].tolist()[:2]
+    (['prefix', 'session id', 'signature'], ['s:', 'abc'])
     """
     anatomy = value if isinstance(value, CookieAnatomy) else decode_cookie(value)
     rows = {
@@ -366,13 +369,13 @@ def _flask_rows(anatomy: CookieAnatomy) -> list[tuple[str, str, Any, str]]:
         ),
         (
             "timestamp",
-            timestamp_part,
+            f".{timestamp_part}",
             f"{signed_at:%Y-%m-%d %H:%M:%S} UTC" if signed_at else "",
             "when it was signed; Flask refuses it after PERMANENT_SESSION_LIFETIME (31 days)",
         ),
         (
             "signature",
-            anatomy.signature,
+            f".{anatomy.signature}",
             f"{len(anatomy.digest)} bytes",
             "HMAC-SHA1 of payload.timestamp, key derived from SECRET_KEY + 'cookie-session'",
         ),
@@ -385,7 +388,7 @@ def _express_rows(anatomy: CookieAnatomy) -> list[tuple[str, str, Any, str]]:
         _id_row(anatomy),
         (
             "signature",
-            anatomy.signature,
+            f".{anatomy.signature}",
             f"{len(anatomy.digest)} bytes",
             "HMAC-SHA256(secret, id), standard base64 without '='",
         ),
@@ -397,7 +400,7 @@ def _sessionlab_rows(anatomy: CookieAnatomy) -> list[tuple[str, str, Any, str]]:
         _id_row(anatomy),
         (
             "signature",
-            anatomy.signature,
+            f".{anatomy.signature}",
             f"{len(anatomy.digest)} bytes",
             "HMAC-SHA256 of the id, key derived from the secret + 'sessionlab.sid'",
         ),

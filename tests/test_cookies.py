@@ -105,7 +105,7 @@ def test_anatomy_frame_lays_the_flask_parts_side_by_side():
 
     assert frame.columns.tolist() == ["part", "raw", "decoded", "meaning"]
     assert frame["part"].tolist() == ["payload", "timestamp", "signature"]
-    assert ".".join(frame["raw"]) == cookie
+    assert "".join(frame["raw"]) == cookie
     assert frame.loc[0, "decoded"] == {"name": "alice"}
 
 
@@ -123,7 +123,9 @@ def test_sessionlab_cookie_matches_the_server_signer():
     assert (anatomy.kind, anatomy.payload) == ("sessionlab", record.sid)
     assert sl.verify(cookie, STRONG) and not sl.verify(cookie, SEED)
     assert sign_sessionlab(record.sid, STRONG) == cookie
-    assert sl.anatomy_frame(cookie)["part"].tolist() == ["session id", "signature"]
+    frame = sl.anatomy_frame(cookie)
+    assert frame["part"].tolist() == ["session id", "signature"]
+    assert "".join(frame["raw"]) == cookie
 
 
 # -- express-session, in Node --------------------------------------------------------------
@@ -198,7 +200,9 @@ def test_express_session_cookie_decodes_verifies_and_resigns(express):
     assert anatomy.kind == "express" and len(anatomy.payload) == 32
     assert sl.verify(wire_value, SEED) and not sl.verify(wire_value, STRONG)
     assert sl.sign_express(anatomy.payload, SEED, encoded=True) == wire_value
-    assert sl.anatomy_frame(wire_value)["part"].tolist() == ["prefix", "session id", "signature"]
+    frame = sl.anatomy_frame(wire_value)
+    assert frame["part"].tolist() == ["prefix", "session id", "signature"]
+    assert "".join(frame["raw"]) == sl.decode_cookie(wire_value).value
 
 
 def test_express_accepts_our_signature_and_refuses_a_tampered_one(express):
