@@ -92,7 +92,7 @@ class RedisStore:
                 pipe.pttl(key)
             values, *ttls = pipe.execute()
             now = time.time()
-            for key, value, ttl_ms in zip(keys, values, ttls):
+            for key, value, ttl_ms in zip(keys, values, ttls, strict=True):
                 if value is not None:  # else expired or deleted between SCAN and GET
                     records.append(decode(key[len(self.prefix) :], value, ttl_ms, now))
         live = (record for record in records if not record.is_expired(now))
