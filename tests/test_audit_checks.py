@@ -78,12 +78,19 @@ def flask_session():
 
 @pytest.fixture(scope="module")
 def hardened():
+    with sl.start(store="memory", name="t-audit-hardened", profile="hardened") as lab:
+        yield Target(lab.url, "hardened", verify=lab.ca_path)
+
+
+@pytest.fixture(scope="module")
+def hardened_short():
+    """The hardened profile with timeouts short enough to watch: 0.5 s idle, 1.2 s in all."""
     lab = sl.start(
         store="memory",
-        name="t-audit-hardened",
+        name="t-audit-hardened-short",
         profile="hardened",
-        idle_timeout=0.4,
-        absolute_timeout=1.0,
+        idle_timeout=0.5,
+        absolute_timeout=1.2,
     )
     with lab:
         yield Target(lab.url, "hardened", verify=lab.ca_path)
@@ -223,10 +230,10 @@ def test_wordlist_finds_the_seed_secret(seed_cookie, seed_server, flask_session)
 # -- timeouts ------------------------------------------------------------------------------
 
 
-def test_timeouts_are_enforced_by_the_hardened_server(hardened):
-    assert idle_check(0.7)(hardened).verdict == "pass"
-    assert absolute_check(1.4, idle=0.7)(hardened).observed == (
-        "kept busy for 1.4 s, the session ended"
+def test_timeouts_are_enforced_by_the_hardened_server(hardened_short):
+    assert idle_check(0.8)(hardened_short).verdict == "pass"
+    assert absolute_check(1.5, idle=0.8)(hardened_short).observed == (
+        "kept busy for 1.5 s, the session ended"
     )
 
 
@@ -272,8 +279,9 @@ def test_flask_session_defaults_fail_exactly_as_predicted(flask_session):
     assert set(failed(report)) == FLASK_SESSION_FAILS
 
 
-def test_hardened_profile_passes_every_applicable_check(hardened):
-    report = sl.audit(hardened.url, "hardened", verify=hardened.verify, idle=0.7, absolute=1.4)
+def test_hardened_profile_passes_every_applicable_check(hardened_short):
+    target = hardened_short
+    report = sl.audit(target.url, "hardened", verify=target.verify, idle=0.8, absolute=1.5)
     verdicts = dict(zip(report["check"], report["verdict"], strict=True))
     assert {verdict for verdict in verdicts.values()} == {"pass"}
     assert list(report.columns) == COLUMNS
