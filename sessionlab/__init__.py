@@ -22,10 +22,9 @@ from .cookies import (
     sign_flask,
     sign_sessionlab,
     signed_with,
-    tamper,
     verify,
 )
-from .crack import CrackResult, crack, forge_flask
+from .crack import CrackResult, crack, forge_flask, tamper
 from .frames import (
     cookies_frame,
     history_frame,

@@ -26,7 +26,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import re
 import time
 import zlib
@@ -98,7 +97,7 @@ def _bytes(secret: Secret) -> bytes:
     return secret.encode("utf-8") if isinstance(secret, str) else secret
 
 
-def _b64_standard(digest: bytes) -> str:
+def b64_standard(digest: bytes) -> str:
     return base64.b64encode(digest).decode().rstrip("=")
 
 
@@ -280,7 +279,7 @@ def sign_express(sid: str, secret: Secret, *, encoded: bool = False) -> str:
     >>> sign_express("abc", "some secret key", encoded=True)[:12]
     's%3Aabc.4n49'
     """
-    value = f"{EXPRESS_PREFIX}{sid}.{_b64_standard(express_digest(_bytes(secret), sid.encode()))}"
+    value = f"{EXPRESS_PREFIX}{sid}.{b64_standard(express_digest(_bytes(secret), sid.encode()))}"
     return quote(value, safe="") if encoded else value
 
 
@@ -297,41 +296,6 @@ def sign_sessionlab(sid: str, secret: Secret) -> str:
         digest_method=hashlib.sha256,
     )
     return signer.sign(sid).decode()
-
-
-def tamper(value: str, part: Literal["payload", "signature"] = "payload") -> str:
-    """The cookie with one bit of its payload (or session id) or signature flipped.
-
-    The payload's first character moves to its neighbour in the base64 alphabet, which
-    changes the decoded bytes; the signature's first byte has its lowest bit flipped. The
-    result keeps the input's URL-encoding.
-
-    >>> tamper("s:abc.4n49lb1e6wSwqj3z/eJ/L/KrMgdgrdZXCS1ZU/V87VY")[:8]
-    's:bbc.4n'
-    >>> verify(tamper(sign_express("abc", "k"), "signature"), "k")
-    False
-    """
-    anatomy = decode_cookie(value)
-    if anatomy.kind == "unknown":
-        raise ValueError(f"cannot tamper with this cookie: {anatomy.problem}")
-    text = anatomy.value
-    if part == "signature":
-        flipped = bytes([anatomy.digest[0] ^ 1]) + anatomy.digest[1:]
-        encoded = (
-            _b64_standard(flipped)
-            if anatomy.kind == "express"
-            else base64_encode(flipped).decode()
-        )
-        text = text[: len(text) - len(anatomy.signature)] + encoded
-    else:
-        start = len(EXPRESS_PREFIX) if anatomy.kind == "express" else int(anatomy.compressed)
-        text = text[:start] + _neighbour(text[start]) + text[start + 1 :]
-    return quote(text, safe="") if "%" in value else text
-
-
-def _neighbour(char: str) -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    return alphabet[(alphabet.index(char) + 1) % len(alphabet)] if char in alphabet else "A"
 
 
 # -- the parts side by side ----------------------------------------------------------------
@@ -418,19 +382,3 @@ def _id_row(anatomy: CookieAnatomy) -> tuple[str, str, Any, str]:
 
 def _unknown_rows(anatomy: CookieAnatomy) -> list[tuple[str, str, Any, str]]:
     return [("value", anatomy.value, "", anatomy.problem)]
-
-
-def describe(value: str | CookieAnatomy) -> str:
-    """One line: the kind and what a reader learns without the key.
-
-    >>> describe(sign_express("abc", "k"))
-    'express-session cookie: session id abc (the data stays on the server)'
-    """
-    anatomy = value if isinstance(value, CookieAnatomy) else decode_cookie(value)
-    if anatomy.kind == "flask":
-        data = json.dumps(anatomy.payload, default=repr) if not anatomy.problem else "?"
-        return f"Flask session cookie: the whole session, readable: {data}"
-    if anatomy.kind in ("express", "sessionlab"):
-        label = "express-session" if anatomy.kind == "express" else "sessionlab"
-        return f"{label} cookie: session id {anatomy.payload} (the data stays on the server)"
-    return f"unknown cookie: {anatomy.problem}"

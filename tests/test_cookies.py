@@ -18,7 +18,8 @@ from conftest import need_service
 from flask import Flask, session
 
 import sessionlab as sl
-from sessionlab.cookies import sign_sessionlab, tamper
+from sessionlab.cookies import sign_sessionlab
+from sessionlab.crack import tamper
 
 SEED = "some secret key"
 STRONG = "8c1f0b7e4a9d2c6e1f3a5b7c9d0e2f4a6b8c0d1e3f5a7b9c0d2e4f6a8b0c1d3e"

@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 import sessionlab as sl
-from sessionlab.cookies import tamper
+from sessionlab.crack import tamper
 
 OLD = "0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c"
 NEW = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a"
