@@ -206,6 +206,14 @@ def test_express_session_cookie_decodes_verifies_and_resigns(express):
     assert "".join(frame["raw"]) == sl.decode_cookie(wire_value).value
 
 
+def test_express_cookie_with_the_seed_secret_is_cracked(express):
+    _, wire_value = express_login(express(SEED))
+
+    result = sl.crack(wire_value, progress=False)
+
+    assert (result.secret, result.kind) == (SEED, "express")
+
+
 def test_express_accepts_our_signature_and_refuses_a_tampered_one(express):
     url = express(SEED)
     http, wire_value = express_login(url)
