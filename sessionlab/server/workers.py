@@ -131,9 +131,13 @@ def start_workers(
             StoreNotSharedWarning,
             stacklevel=4,  # the caller of sl.start
         )
+    from .app import ClientSideStore
     from .stores import make_store
 
-    store = make_store(store, name=options.get("name", "sessionlab"))
+    if store == "cookie":  # Flask's own session: nothing on the server to share
+        store = ClientSideStore()
+    else:
+        store = make_store(store, name=options.get("name", "sessionlab"))
     worker_options = {**options, "store": reopenable(store)}
     encoded = encode_options(worker_options, store)
     listener = bind(port)
@@ -172,6 +176,8 @@ def reopenable(store: Store) -> Any:
     """What a worker process needs to open the same store (a memory store cannot be shared)."""
     if isinstance(store, MemoryStore):
         return "memory"
+    if store.kind == "cookie":
+        return "cookie"
     if isinstance(store, SQLiteStore):
         return ("sqlite", str(store.path))
     if isinstance(store, RedisStore):
