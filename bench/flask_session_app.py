@@ -1,7 +1,7 @@
-"""Baselines for bench/throughput.py, served by gunicorn like sessionlab's workers.
+"""Baselines for bench/throughput.py, served by granian or gunicorn like sessionlab's workers.
 
-    gunicorn 'flask_session_app:flask_session()'  # Flask-Session 0.8; BENCH_BACKEND=sqlite|redis
-    gunicorn 'flask_session_app:bare()'           # a Flask route and no session: the ceiling
+    granian --interface wsgi --factory flask_session_app:flask_session  # BENCH_BACKEND=...
+    gunicorn 'flask_session_app:bare()'   # a Flask route and no session: the ceiling
 
 Flask-Session is configured as its documentation shows, with its defaults (permanent
 sessions, so every request rewrites the record).

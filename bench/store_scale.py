@@ -20,6 +20,7 @@ import requests
 import sessionlab as sl
 from sessionlab.frames import records_frame
 from sessionlab.server.stores import MemoryStore, Record, RedisStore, SQLiteStore
+from sessionlab.server.stores.redis import encode
 
 LIVE = 100_000
 EXPIRED = 10_000
@@ -35,7 +36,7 @@ def fill(store, live: int, expired: int) -> float:
         for start in range(0, len(records), 10_000):
             pipe = store.redis.pipeline(transaction=False)
             for record in records[start : start + 10_000]:
-                value = json.dumps({"created": record.created, "data": record.data})
+                value = encode(record)
                 pipe.set(store.key(record.sid), value, pxat=int(record.expires * 1000))
             pipe.execute()
     elif store.kind == "sqlite":
@@ -96,7 +97,7 @@ def store_tables_and_pruning() -> None:
 
 
 def cycles_against_workers() -> None:
-    print(f"\n{CLIENTS} concurrent clients x {CYCLES} cycles against 2 gunicorn workers")
+    print(f"\n{CLIENTS} concurrent clients x {CYCLES} cycles against 2 worker processes (granian)")
     print("| store | cycles | lost or crossed | seconds | cycles/s |")
     print("|---|--:|--:|--:|--:|")
     for kind in ["sqlite", "redis"]:

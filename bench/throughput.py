@@ -3,8 +3,10 @@ the seed's Express app, Flask's cookie session, Flask-Session 0.8 and a bare Fla
 
     apt-get install wrk redis-server nodejs npm   # once (Debian); the bench uses the real tools
     .venv/bin/python bench/throughput.py          # or: ./dev.sh bench
+    .venv/bin/python bench/throughput.py redis seed bare   # only targets naming these words
 
-Hot path: wrk, 16 connections, GET /user with a valid session cookie, BENCH_SECONDS (4) each.
+Hot path: wrk, 16 connections, GET /user with a valid session cookie, BENCH_SECONDS (2) per
+run, BENCH_ROUNDS (3) rounds over every target; the table shows each target's median.
 Cycle: the median of 30 runs of the seed's cycle (set, view, logout, view) from one client.
 Every server runs on this machine beside wrk, which shares its cores: compare the ratios,
 which are measured in the same run, more than the absolute numbers.
@@ -35,9 +37,10 @@ from sessionlab.server.workers import start_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPRESS = ROOT / "tests" / "express"  # the seed's app on Express 5 + express-session
-DURATION = float(os.environ.get("BENCH_SECONDS", "4"))
+DURATION = float(os.environ.get("BENCH_SECONDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
-THREADS = 16  # gunicorn gthread threads per worker, the same for every gunicorn target
+THREADS = 4  # threads per worker process (as sessionlab's workers.py), for every target
 SECRET = secrets.token_hex(32)
 BARE_NODE = (
     "const s = require('http').createServer((q, r) => r.end('user logged out!'));"
@@ -48,53 +51,67 @@ BARE_NODE = (
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: on Debian, apt-get install wrk")
-    rows = []
-    for label, mode, target in targets():
-        with target as (url, cookie_name):
-            cookie = login(url, cookie_name)
-            rate = wrk(url + "/user", cookie)
+    wanted = sys.argv[1:]
+    chosen = [t for t in targets() if not wanted or any(w in f"{t[0]} {t[1]}" for w in wanted)]
+    with contextlib.ExitStack() as running_servers:
+        live = []
+        for label, mode, target in chosen:  # all up at once, so rounds can interleave them
+            url, cookie_name = running_servers.enter_context(target)
             cycle = cycle_ms(url, cookie_name)
-        rows.append((label, mode, rate, cycle))
-        print(f"  {label:<34} {mode:<22} {rate:>8,.0f} req/s  cycle {cycle:5.1f} ms", flush=True)
+            live.append((label, mode, url, login(url, cookie_name), cycle))
+        # Rounds, each target once per round: a slow spell on this shared machine then
+        # lowers one sample of every target instead of every sample of one target.
+        rates: dict[str, list[float]] = {label + mode: [] for label, mode, *_ in live}
+        for round_number in range(1, ROUNDS + 1):
+            print(f"round {round_number} of {ROUNDS}", flush=True)
+            for label, mode, url, cookie, _ in live:
+                rates[label + mode].append(wrk(url + "/user", cookie))
+    rows = [
+        (label, mode, statistics.median(rates[label + mode]), cycle)
+        for label, mode, _, _, cycle in live
+    ]
     report(rows)
 
 
 def targets() -> Iterator[tuple[str, str, contextlib.AbstractContextManager]]:
+    granian, gunicorn = f"granian -w2 ({THREADS} thr)", f"gunicorn -w2 gthread ({THREADS} thr)"
     for kind in ["memory", "sqlite", "redis", "cookie"]:
         yield f"sessionlab {kind}", "thread (Werkzeug)", thread_server(kind)
     for kind in ["sqlite", "redis", "cookie"]:
-        yield f"sessionlab {kind}", "gunicorn -w2 gthread", workers(kind, "gthread", THREADS)
-    for kind in ["sqlite", "redis"]:
-        yield f"sessionlab {kind}", "gunicorn -w2 sync", workers(kind, "sync", 1)
+        yield f"sessionlab {kind}", granian, workers(kind, "granian")
+    for kind in ["sqlite", "redis"]:  # the other server, for the record
+        yield f"sessionlab {kind}", gunicorn, workers(kind, "gunicorn")
     yield "seed: Express + express-session", "node (1 process)", node_server(None)
-    yield "Flask-Session 0.8, SQLAlchemy+SQLite", "gunicorn -w2 gthread", gunicorn_app("sqlite")
-    yield "Flask-Session 0.8, Redis", "gunicorn -w2 gthread", gunicorn_app("redis")
-    yield "bare Flask route (ceiling)", "gunicorn -w2 gthread", gunicorn_app("bare")
+    for backend in ["sqlite", "redis"]:
+        label = "Flask-Session 0.8, " + ("SQLAlchemy+SQLite" if backend == "sqlite" else "Redis")
+        yield label, granian, python_server(backend, "granian")
+        yield label, gunicorn, python_server(backend, "gunicorn")
+    yield "bare Flask route (ceiling)", granian, python_server("bare", "granian")
+    yield "bare Flask route (ceiling)", gunicorn, python_server("bare", "gunicorn")
     yield "bare Node http server", "node (1 process)", node_server(BARE_NODE)
 
 
 @contextlib.contextmanager
 def thread_server(kind: str):
-    with sl.start(store=kind, name="bench", secret=SECRET) as lab:
-        yield lab.url, "bench"
+    with sl.start(store=kind, name=f"bench-{kind}", secret=SECRET) as lab:
+        yield lab.url, lab.name
 
 
 @contextlib.contextmanager
-def workers(kind: str, worker_class: str, threads: int):
+def workers(kind: str, server: str):
     options = {
         "store": kind,
-        "name": "bench",
+        "name": f"bench-{kind}-{server}",
         "secret": SECRET,
         "cookie": CookieOptions(),
         "timeouts": Timeouts(),
     }
-    server = start_workers(options, workers=2, worker_class=worker_class, threads=threads)
-    with server:
-        yield server.url, "bench"
+    with start_workers(options, workers=2, server=server, threads=THREADS) as lab:
+        yield lab.url, lab.name
 
 
 @contextlib.contextmanager
-def gunicorn_app(kind: str):
+def python_server(kind: str, server: str):
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         env = {
@@ -104,20 +121,27 @@ def gunicorn_app(kind: str):
             "BENCH_SQLITE": f"{folder}/flask_session.sqlite3",
             "BENCH_REDIS": shared_redis_server().url,
         }
-        factory = "bare()" if kind == "bare" else "flask_session()"
+        factory = "bare" if kind == "bare" else "flask_session"
         if kind == "sqlite":  # create the table once, before two workers race to create it
             subprocess.run(
                 [sys.executable, "-c", "import flask_session_app as a; a.flask_session()"],
                 cwd=Path(__file__).parent, env=env, check=True,
             )  # fmt: skip
-        command = [
-            sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads",
-            str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-            f"flask_session_app:{factory}",
-        ]  # fmt: skip
+        if server == "granian":
+            command = [
+                sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
+                "--workers", "2", "--blocking-threads", str(THREADS), "--host", "127.0.0.1",
+                "--port", str(port), "--log-level", "warning", f"flask_session_app:{factory}",
+            ]  # fmt: skip
+        else:
+            command = [
+                sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads",
+                str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                f"flask_session_app:{factory}()",
+            ]  # fmt: skip
         with running(command, cwd=Path(__file__).parent, env=env) as process:
             if not wait_for_port(port, process, 20):
-                raise RuntimeError(f"gunicorn did not start: {' '.join(command)}")
+                raise RuntimeError(f"{server} did not start: {' '.join(command)}")
             time.sleep(0.5)  # the second worker
             yield f"http://127.0.0.1:{port}", "bench" if kind != "bare" else None
 
@@ -185,10 +209,16 @@ def cycle_ms(url: str, cookie_name: str | None, runs: int = 30) -> float:
 
 
 def report(rows: list[tuple[str, str, float, float]]) -> None:
-    seed = next(rate for label, _, rate, _ in rows if label.startswith("seed"))
-    ceiling = next(rate for label, _, rate, _ in rows if label.startswith("bare Flask"))
-    print(f"\nGET /user with a valid session, wrk {CONNECTIONS} connections, {DURATION:g} s each")
-    print("| target | server | req/s | x seed (Express) | x bare Flask | cycle ms |")
+    nan = float("nan")  # a ratio whose baseline was left out of this run
+    seed = next((rate for label, _, rate, _ in rows if label.startswith("seed")), nan)
+    ceiling = max(
+        (rate for label, _, rate, _ in rows if label.startswith("bare Flask")), default=nan
+    )
+    print(
+        f"\nGET /user with a valid session: wrk, {CONNECTIONS} connections, median of {ROUNDS} "
+        f"runs of {DURATION:g} s; cycle: median of 30 set/view/logout/view from one client"
+    )
+    print("| target | server | req/s | x seed (Express) | x bare Flask (best) | cycle ms |")
     print("|---|---|--:|--:|--:|--:|")
     for label, mode, rate, cycle in rows:
         cycle_text = "" if cycle != cycle else f"{cycle:.1f}"

@@ -12,6 +12,7 @@ import pytest
 import sessionlab as sl
 from sessionlab.server import redis_server
 from sessionlab.server.stores import Record, RedisStore
+from sessionlab.server.stores.redis import encode
 from tests.conftest import need_service
 
 
@@ -54,10 +55,13 @@ def test_expired_sessions_vanish_by_ttl(store):
 
 
 def test_touch_moves_only_the_expiry_and_never_resurrects(store):
-    store.set(record("abc", ttl=5, cart=["apple"]))
-    store.touch("abc", time.time() + 100)
+    store.set(record("abc", ttl=5, cart=["apple"], note="a b\tc"))
+    json_before = store.redis.get(store.prefix + "abc").split(b" ", 1)[1]
+    store.touch("abc", expires := time.time() + 100)
     assert store.redis.pttl(store.prefix + "abc") > 90_000
-    assert store.get("abc").data == {"cart": ["apple"]}
+    assert store.redis.get(store.prefix + "abc").split(b" ", 1)[1] == json_before
+    assert store.get("abc").expires == expires
+    assert store.get("abc").data == {"cart": ["apple"], "note": "a b\tc"}
     store.destroy("abc")
     store.touch("abc", time.time() + 100)
     assert store.get("abc") is None and store.redis.exists(store.prefix + "abc") == 0
@@ -68,7 +72,8 @@ def test_all_length_clear_stay_inside_the_prefix_and_never_use_keys(store, redis
     other.set(record("keep", name="zed"))
     pipe = store.redis.pipeline()
     for i in range(2500):  # more than one SCAN batch
-        pipe.set(f"{store.prefix}{i:05d}", f'{{"created": {i}, "data": {{"n": {i}}}}}', ex=60)
+        value = encode(Record(f"{i:05d}", {"n": i}, created=i, expires=time.time() + 60))
+        pipe.set(f"{store.prefix}{i:05d}", value, ex=60)
     pipe.execute()
     store.redis.config_resetstat()
     records = store.all()

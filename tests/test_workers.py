@@ -1,4 +1,4 @@
-"""start(workers=N): the app in gunicorn worker processes, sharing (or not) its store."""
+"""start(workers=N): the app in worker processes (granian, or gunicorn), sharing (or not) its store."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_workers_die_with_a_parent_that_skips_atexit():
     deadline = time.monotonic() + 10
     while wait_for_port(port, _Alive(), 0.05) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not wait_for_port(port, _Alive(), 0.05), "gunicorn outlived its parent"
+    assert not wait_for_port(port, _Alive(), 0.05), "the worker server outlived its parent"
 
 
 def test_options_that_cannot_reach_a_worker_are_named():

@@ -114,7 +114,7 @@ def start(
     starting another server with the same name stops this one first.
     ``profile="hardened"`` serves POST login/logout with CSRF tokens and a ``__Host-``
     Secure cookie over local TLS (see hardened.py): ``sl.Client(lab.url, verify=lab.ca_path)``.
-    ``workers=N`` serves from N gunicorn processes instead of a thread (see workers.py);
+    ``workers=N`` serves from N worker processes (granian) instead of a thread (see workers.py);
     ``lock=True`` makes the requests of one session wait for each other (see locking.py).
 
     >>> import sessionlab as sl
@@ -193,7 +193,7 @@ def _check_port_free(port: int) -> None:
 
 
 def _start_workers(workers: int, port: int, **options: Any) -> LabServer:
-    from .workers import start_workers  # gunicorn is imported only when asked for
+    from .workers import start_workers  # only when worker processes are asked for
 
     lab = start_workers(options, workers=workers, port=port)
     with _registry_lock:

@@ -1,4 +1,4 @@
-"""start(..., workers=N): the same app under gunicorn, in N worker processes.
+"""start(..., workers=N): the same app in N worker processes, under granian or gunicorn.
 
 Deployments run several processes so that one slow request or one busy core does not hold
 up the rest. Each process builds its own app, so everything that makes the app must cross a
@@ -7,10 +7,13 @@ it (memory: a new, empty dict per worker; SQLite: the file's path; Redis: url an
 A memory store therefore cannot be shared: each worker keeps its own sessions, and a request
 that lands on another worker finds none. That combination warns.
 
-The parent process binds the socket (so the port is known and free before gunicorn starts)
-and hands it over as ``fd://``. Each worker reports on a pipe when it is ready; ``start``
-returns once all N have. The gunicorn master dies with the parent (``stop()``, atexit, and
-on Linux a parent-death signal), and takes its workers with it.
+The server is granian (a Rust HTTP server) by measurement: on this project's 2-core bench
+it serves the same Flask app about twice as fast as gunicorn's gthread workers, which is
+what lets SQLite and Redis sessions keep up with the seed's Express app (bench/throughput.py).
+``server="gunicorn"`` is there to compare. Each worker drops a file named by its pid into a
+folder once its app is built; ``start`` returns when all N have and the port answers. The
+server's main process dies with the parent (``stop()``, atexit, and on Linux a parent-death
+signal), and takes its workers with it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import base64
 import contextlib
 import os
 import pickle
-import select
 import signal
 import socket
 import subprocess
@@ -31,13 +33,16 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from .redis_server import die_with_parent
+from .redis_server import die_with_parent, free_port
 from .stores import MemoryStore, RedisStore, SQLiteStore, Store
 
 HOST = "127.0.0.1"
 OPTIONS_VARIABLE = "SESSIONLAB_WORKER_OPTIONS"
 WORKER_HEADER = "X-Sessionlab-Worker"  # which process answered: see the requests spread
-WORKER_CLASS = "gthread"  # chosen by measurement: bench/throughput.py
+READY_VARIABLE = "SESSIONLAB_READY_DIR"
+SERVERS = ("granian", "gunicorn")
+# Threads per worker that run the app (granian's blocking threads, gunicorn's gthread
+# threads): a few, so one request waiting on the store or a lock does not stall the worker.
 THREADS = 4
 
 
@@ -56,25 +61,30 @@ class WorkerServer:
         self.name = name
         self.app = None  # the apps live in the worker processes
         self.store = store
-        self.port = port
-        self.url = f"http://{HOST}:{port}"
+        self.set_port(port)
         self.workers = workers
         self.pids: list[int] = []
         self.access_log: deque[str] = deque(maxlen=1)  # gunicorn's access log is off
         self.events: list[str] = []
         self._process: subprocess.Popen | None = None
         self._logdir = tempfile.TemporaryDirectory(prefix="sessionlab-gunicorn-")
-        self.log_path = Path(self._logdir.name) / "gunicorn.log"
+        self.log_path = Path(self._logdir.name) / "server.log"
+        self.ready_dir = Path(self._logdir.name) / "ready"
+        self.ready_dir.mkdir()
+
+    def set_port(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://{HOST}:{port}"
 
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def stop(self) -> None:
-        """Stop gunicorn and its workers, close the store. Safe to call twice."""
+    def stop(self, close_store: bool = True) -> None:
+        """Stop the server and its workers, close the store. Safe to call twice."""
         if self._process is not None and self._process.poll() is None:
-            # SIGINT is gunicorn's quick shutdown: a lab has no in-flight work worth waiting
-            # for, and idle keep-alive connections would hold a graceful stop for seconds.
+            # SIGINT: a quick shutdown. A lab has no in-flight work worth waiting for, and
+            # idle keep-alive connections would hold a graceful stop for seconds.
             self._process.send_signal(signal.SIGINT)
             try:
                 self._process.wait(timeout=5)
@@ -85,7 +95,8 @@ class WorkerServer:
         if self._process is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._process.pid, signal.SIGKILL)
-        self.store.close()
+        if close_store:
+            self.store.close()
         self._logdir.cleanup()
         from . import launch  # the registry lives there; imported late to avoid a cycle
 
@@ -112,16 +123,19 @@ def start_workers(
     *,
     workers: int,
     port: int = 0,
-    worker_class: str = WORKER_CLASS,
+    server: str = "granian",
     threads: int = THREADS,
     startup_timeout: float = 30.0,
 ) -> WorkerServer:
-    """Run ``create_app(**options)`` in ``workers`` gunicorn processes; return when all are up.
+    """Run ``create_app(**options)`` in ``workers`` processes; return when all are up.
 
     ``options['store']`` may be a name or a store object; the workers re-open it.
+    ``server``: "granian" (the default, by measurement) or "gunicorn" (gthread workers).
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
+    if server not in SERVERS:
+        raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
     store = options["store"]
     if (store == "memory" or isinstance(store, MemoryStore)) and workers > 1:
         warnings.warn(
@@ -138,38 +152,62 @@ def start_workers(
         store = ClientSideStore()
     else:
         store = make_store(store, name=options.get("name", "sessionlab"))
-    worker_options = {**options, "store": reopenable(store)}
-    encoded = encode_options(worker_options, store)
-    listener = bind(port)
-    server = WorkerServer(
-        options.get("name", "sessionlab"), store, listener.getsockname()[1], workers
-    )
-    ready_read, ready_write = os.pipe()
-    command = [
-        sys.executable, "-m", "sessionlab.server.workers",
-        str(listener.fileno()), str(ready_write), str(workers), worker_class, str(threads),
-    ]  # fmt: skip
-    with open(server.log_path, "wb") as log:
-        server._process = subprocess.Popen(
+    encoded = encode_options({**options, "store": reopenable(store)}, store)
+    name = options.get("name", "sessionlab")
+    for attempt in range(3):  # a port picked for granian can be taken before it binds it
+        lab = WorkerServer(name, store, 0, workers)
+        try:
+            launch(lab, server, encoded, port, threads)
+            lab.pids = wait_for_workers(lab, startup_timeout)
+            return lab
+        except PortTakenError:
+            lab.stop(close_store=False)
+            if port or attempt == 2:
+                raise
+        except BaseException:
+            lab.stop()
+            raise
+    raise AssertionError("unreachable")
+
+
+class PortTakenError(OSError):
+    """The server could not bind its port."""
+
+
+def launch(lab: WorkerServer, server: str, encoded: str, port: int, threads: int) -> None:
+    """Start the server process for ``lab``, its output going to ``lab.log_path``."""
+    env = {**os.environ, OPTIONS_VARIABLE: encoded, READY_VARIABLE: str(lab.ready_dir)}
+    pass_fds: tuple[int, ...] = ()
+    listener = None
+    if server == "gunicorn":  # gunicorn takes a bound socket: the port is ours already
+        listener = bind(port)
+        lab.set_port(listener.getsockname()[1])
+        pass_fds = (listener.fileno(),)
+        command = [
+            sys.executable, "-m", "sessionlab.server.workers",
+            str(listener.fileno()), str(lab.workers), str(threads),
+        ]  # fmt: skip
+    else:
+        lab.set_port(port or free_port())
+        command = [
+            sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
+            "--workers", str(lab.workers), "--blocking-threads", str(threads),
+            "--host", HOST, "--port", str(lab.port), "--log-level", "warning",
+            "--workers-kill-timeout", "2", "sessionlab.server.workers:worker_app",
+        ]  # fmt: skip
+    with open(lab.log_path, "wb") as log:
+        lab._process = subprocess.Popen(
             command,
-            env={**os.environ, OPTIONS_VARIABLE: encoded},
-            pass_fds=(listener.fileno(), ready_write),
+            env=env,
+            pass_fds=pass_fds,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
             start_new_session=True,
             preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
-    os.close(ready_write)
-    listener.close()  # gunicorn has it now; our copy would keep the port open after stop
-    try:
-        server.pids = wait_for_workers(ready_read, workers, server, startup_timeout)
-    except Exception:
-        server.stop()
-        raise
-    finally:
-        os.close(ready_read)
-    return server
+    if listener is not None:
+        listener.close()  # the server has it now; our copy would keep the port open
 
 
 def reopenable(store: Store) -> Any:
@@ -220,20 +258,25 @@ def bind(port: int) -> socket.socket:
     return listener
 
 
-def wait_for_workers(ready: int, workers: int, server: WorkerServer, timeout: float) -> list[int]:
-    """Read one pid per ready worker from the pipe; fail with gunicorn's log if it dies."""
-    pids: list[int] = []
-    buffer, deadline = b"", time.monotonic() + timeout
-    while len(pids) < workers:
-        left = deadline - time.monotonic()
-        if left <= 0 or not server.running:
-            log = server.log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"gunicorn workers did not start; its log says:\n{log}")
-        if select.select([ready], [], [], min(left, 0.2))[0]:
-            buffer += os.read(ready, 4096)
-            *lines, buffer = buffer.split(b"\n")
-            pids += [int(line) for line in lines if line]
-    return pids
+def wait_for_workers(lab: WorkerServer, timeout: float) -> list[int]:
+    """Wait for a ready file from each worker and for the port to answer; return the pids."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = sorted(int(path.name) for path in lab.ready_dir.iterdir())
+        if len(pids) >= lab.workers and port_answers(lab.port):
+            return pids
+        if time.monotonic() > deadline or not lab.running:
+            log = lab.log_path.read_text(errors="replace")[-3000:]
+            if "in use" in log.lower():
+                raise PortTakenError(f"port {lab.port} is taken:\n{log}")
+            raise RuntimeError(f"the worker processes did not start; the server's log:\n{log}")
+        time.sleep(0.02)
+
+
+def port_answers(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
+        return True
+    return False
 
 
 # -- inside the gunicorn process ---------------------------------------------------------
@@ -252,28 +295,25 @@ def worker_app() -> Any:
         response.headers[WORKER_HEADER] = pid
         return response
 
+    (Path(os.environ[READY_VARIABLE]) / pid).touch()  # this worker is ready
     return app
 
 
-def serve(listen_fd: int, ready_fd: int, workers: int, worker_class: str, threads: int) -> None:
+def serve_with_gunicorn(listen_fd: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
-
-    def post_worker_init(worker) -> None:
-        os.write(ready_fd, f"{os.getpid()}\n".encode())
 
     class LabApplication(BaseApplication):
         def load_config(self) -> None:
             settings = {
                 "bind": [f"fd://{listen_fd}"],
                 "workers": workers,
-                "worker_class": worker_class,
+                "worker_class": "gthread",
                 "threads": threads,
                 "graceful_timeout": 2,
                 "timeout": 30,
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",
-                "post_worker_init": post_worker_init,
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)
@@ -285,4 +325,4 @@ def serve(listen_fd: int, ready_fd: int, workers: int, worker_class: str, thread
 
 
 if __name__ == "__main__":
-    serve(*map(int, sys.argv[1:4]), sys.argv[4], int(sys.argv[5]))
+    serve_with_gunicorn(*map(int, sys.argv[1:4]))
