@@ -1,4 +1,4 @@
-"""start(workers=N): the app in worker processes (granian, or gunicorn), sharing (or not) its store."""
+"""start(workers=N): the app in worker processes, sharing (or not) its store."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 import sessionlab as sl
 from sessionlab.server.redis_server import redis_server_binary, wait_for_port
-from sessionlab.server.workers import WORKER_HEADER, StoreNotSharedWarning
+from sessionlab.server.workers import WORKER_HEADER, StoreNotSharedWarning, start_workers
 from tests.conftest import need_service
 
 CLOSE = {"Connection": "close"}  # a new connection per request: any worker may answer
@@ -109,3 +109,17 @@ def alive(pid: int) -> bool:
 class _Alive:
     def poll(self):
         return None
+
+
+def test_gunicorn_serves_the_same_app_for_comparison():
+    options = {"store": "sqlite", "name": "t-workers-gunicorn", "secret": "k" * 64}
+    with start_workers(options, workers=2, server="gunicorn") as lab:
+        problems, workers = cycles(lab.url, "g", 3)
+        assert problems == [] and len(lab.pids) == 2
+        assert workers <= {str(pid) for pid in lab.pids}
+    assert not lab.running
+
+
+def test_unknown_server_is_named():
+    with pytest.raises(ValueError, match="granian, gunicorn"):
+        start_workers({"store": "memory"}, workers=1, server="uvicorn")
