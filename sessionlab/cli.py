@@ -31,7 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (OSError, ValueError, RuntimeError) as error:  # errors the user can fix
+        print(f"sessionlab: {error}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +61,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--secret",
         default=os.environ.get("SESSIONLAB_SECRET"),
-        help="signing secret (default: $SESSIONLAB_SECRET, else a random 256-bit key)",
+        help="signing secret (default: $SESSIONLAB_SECRET, else a random 256-bit key); "
+        "prefer the variable: a secret on the command line is visible to other users in ps",
     )
     parser.add_argument("--name", default="sessionlab", help="the session cookie's name")
 
@@ -65,6 +70,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
 def serve_command(args: argparse.Namespace) -> int:
     lab = sl.start(store=args.store, secret=args.secret, name=args.name, port=args.port)
     print(f"sessionlab: {args.store} sessions at {lab.url}/user/alice  (Ctrl-C to stop)")
+    if lab.app.insecure_choices:
+        print(f"insecure, for teaching: {', '.join(lab.app.insecure_choices)}", flush=True)
     try:
         while lab.running:
             time.sleep(0.5)

@@ -7,6 +7,8 @@ import sys
 
 import requests
 
+import sessionlab as sl
+
 COMMAND = [sys.executable, "-m", "sessionlab.cli"]
 
 
@@ -45,3 +47,16 @@ def test_bad_store_is_refused_with_the_choices():
         [*COMMAND, "tour", "--store", "mongo"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2 and "invalid choice: 'mongo'" in result.stderr
+
+
+def test_a_busy_port_is_a_one_line_error_not_a_traceback():
+    with sl.start(store="memory", name="cli-busy") as lab:
+        result = subprocess.run(
+            [*COMMAND, "serve", "--port", str(lab.port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith("sessionlab: cannot listen on 127.0.0.1:")
+    assert "Traceback" not in result.stderr

@@ -75,4 +75,48 @@ def test_a_store_object_is_used_as_given(tmp_path):
     with sl.start(store=store, name="given") as lab:
         sl.Client(lab.url).get("/user/alice")
         assert lab.store is store
-    assert (tmp_path / "sessions.sqlite3").exists()
+    assert [record.data for record in store.all()] == [{"name": "alice"}]
+    store.close()
+
+
+def test_a_server_restarts_on_the_port_it_just_left():
+    """Re-running a cell with a fixed port must work while old connections linger."""
+    first = sl.start(store="memory", name="fixed-port")
+    port = first.port
+    sl.Client(first.url).cycle("alice")  # leaves connections in TIME_WAIT
+    again = sl.start(store="memory", name="fixed-port", port=port)
+    with again:
+        assert again.port == port
+        assert sl.Client(again.url).get("/user").text == "user logged out!"
+
+
+def test_stopping_a_server_leaves_a_store_passed_in_usable():
+    store = sl.SQLiteStore()
+    try:
+        for _ in range(2):  # as when a notebook cell is run twice
+            with sl.start(store=store, name="shared-store") as lab:
+                sl.Client(lab.url).get("/user/alice")
+        assert store.length() == 2
+    finally:
+        store.close()
+
+
+def test_sqlite_store_does_not_keep_a_connection_per_request():
+    with sl.start(store="sqlite", name="connections") as lab:
+        for i in range(100):  # each request is served in a new thread
+            requests.get(f"{lab.url}/user/u{i}", timeout=5)
+        assert len(lab.store.pool._opened) <= 4
+
+
+def test_server_side_options_are_refused_on_cookie_sessions():
+    with pytest.raises(ValueError, match="idle_timeout/absolute_timeout, lock"):
+        sl.start(store="cookie", name="cookie-timeouts", idle_timeout=1, lock=True)
+    assert "cookie-timeouts" not in sl.running()
+
+
+def test_the_handle_names_the_seed_profiles_insecure_choices():
+    with sl.start(store="cookie", name="says-so") as lab:
+        assert (
+            "insecure, for teaching: GET login and logout, no new id at login, "
+            "client-side sessions cannot be revoked" in repr(lab)
+        )

@@ -11,6 +11,7 @@ import requests
 import sessionlab as sl
 from sessionlab.server.locking import SQLiteLocks, locks_for
 from sessionlab.server.redis_server import redis_server_binary
+from sessionlab.server.stores.sqlite import ConnectionPool
 from tests.conftest import need_service
 
 
@@ -82,10 +83,10 @@ def test_a_lock_held_too_long_gives_503_with_the_fix(kind):
 
 def test_a_lock_whose_holder_died_is_taken_over_after_its_lease(tmp_path):
     path = tmp_path / "locks.sqlite3"
-    dead_holder = SQLiteLocks(path, lease=0.2)
+    dead_holder = SQLiteLocks(ConnectionPool(path), lease=0.2)
     dead_holder.acquire("abc", timeout=1)  # and never released
     started = time.monotonic()
-    handle = SQLiteLocks(path, lease=30).acquire("abc", timeout=2)
+    handle = SQLiteLocks(ConnectionPool(path), lease=30).acquire("abc", timeout=2)
     assert 0.1 < time.monotonic() - started < 1.5
     assert handle[0] == "abc"
 

@@ -132,3 +132,42 @@ def test_seed_secret_is_accepted_with_a_warning():
 def test_default_secret_is_random_and_256_bits():
     with sl.start(store="memory", name="s1") as one, sl.start(store="memory", name="s2") as two:
         assert len(one.app.secret_key) == 64 and one.app.secret_key != two.app.secret_key
+
+
+def regenerate_then_destroy_app(store):
+    """An app whose login regenerates the id and whose logout does both in one request."""
+    from flask import session
+
+    from sessionlab.server.app import create_app
+
+    app = create_app(store=store, name="regen")
+
+    @app.get("/regenerate-and-destroy")
+    def regenerate_and_destroy() -> str:
+        session.regenerate()
+        session.destroy()
+        return "gone"
+
+    return app
+
+
+def test_regenerate_then_destroy_deletes_the_old_record_too(server_store):
+    app = regenerate_then_destroy_app(server_store)
+    client = app.test_client()
+    client.get("/user/alice")
+    assert app.store.length() == 1
+    client.get("/regenerate-and-destroy")
+    assert app.store.length() == 0, "the pre-regeneration record must not survive"
+
+
+def test_a_failing_store_gives_a_plain_500_not_a_second_error(server_store):
+    app = regenerate_then_destroy_app(server_store)
+    client = app.test_client()
+    client.get("/user/alice")
+
+    def broken_get(sid):
+        raise OSError("disk gone")
+
+    app.store.get = broken_get
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get("/user").status_code == 500

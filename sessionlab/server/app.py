@@ -77,6 +77,7 @@ def create_app(**options) -> Flask:
         raise ValueError(f"profile must be 'seed' or 'hardened', not {config.profile!r}")
     if config.profile == "hardened":
         config = harden(config)
+    refuse_server_options_on_cookie_store(config)
     app = Flask("sessionlab")
     secrets = secrets_newest_first(config.secret)
     app.secret_key = secrets[0]
@@ -111,7 +112,41 @@ def create_app(**options) -> Flask:
         return app
     register_seed_routes(app, permanent=config.cookie.max_age is not None)
     register_shop_routes(app)
+    app.insecure_choices = insecure_choices(config)
     return app
+
+
+def refuse_server_options_on_cookie_store(config: AppConfig) -> None:
+    """Options that only a server-side store can honour must not be silently ignored."""
+    if config.store != "cookie":
+        return
+    ignored = [
+        name
+        for name, given in [
+            ("rolling", config.rolling),
+            ("idle_timeout/absolute_timeout", config.timeouts != Timeouts()),
+            ("lock", config.lock),
+            ("genid", config.genid is not new_session_id),
+        ]
+        if given
+    ]
+    if ignored:
+        raise ValueError(
+            f"store='cookie' keeps the whole session in Flask's cookie, so {', '.join(ignored)} "
+            "cannot apply: use a server-side store ('memory', 'sqlite' or 'redis')"
+        )
+
+
+def insecure_choices(config: AppConfig) -> list[str]:
+    """What this server does unsafely, in words, so the handle can say so when shown."""
+    choices = ["GET login and logout", "no new id at login"]  # the seed's routes
+    if config.store == "cookie":
+        choices.append("client-side sessions cannot be revoked")
+    if not config.cookie.httponly:
+        choices.append("cookie readable by page scripts")
+    if config.cookie.samesite in (None, "None"):
+        choices.append("cookie sent on cross-site requests")
+    return choices
 
 
 def secrets_newest_first(secret: str | Sequence[str]) -> list[str]:

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import CookieOptions, create_app, secrets_newest_first
@@ -41,15 +42,18 @@ class LabServer:
     True
     """
 
-    def __init__(self, name: str, app, server: BaseWSGIServer) -> None:
+    def __init__(
+        self, name: str, app: Flask, server: BaseWSGIServer, *, owns_store: bool = True
+    ) -> None:
         self.name = name
+        self.owns_store = owns_store  # a store passed to start() is the caller's to close
         self.app = app
         self.store: Store = app.store
         scheme = "https" if getattr(server, "ssl_context", None) else "http"
-        self.url = f"{scheme}://{HOST}:{server.server_port}"
+        self.url = f"{scheme}://{HOST}:{server.port}"
         self.ca_path: str | None = None  # over https: the CA to trust, Client(verify=ca_path)
         self.cookie_name: str = app.config.get("SESSION_COOKIE_NAME", name)
-        self.port = server.server_port
+        self.port = server.port
         self.access_log: deque[str] = server.access_log
         self.events: list[str] = []
         self._server = server
@@ -70,13 +74,20 @@ class LabServer:
         return self._thread.is_alive()
 
     def stop(self) -> None:
-        """Shut the server down, join its thread, close its store. Safe to call twice."""
+        """Shut the server down, join its thread, close the store it made. Safe to call twice.
+
+        >>> import sessionlab as sl
+        >>> lab = sl.start(store="memory", name="doc-stop")
+        >>> lab.stop(); lab.stop(); lab.running
+        False
+        """
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
         logging.getLogger(events_logger_name(self.cookie_name)).removeHandler(self._events_handler)
-        self.store.close()
+        if self.owns_store:
+            self.store.close()
         with _registry_lock:
             if _running.get(self.name) is self:
                 del _running[self.name]
@@ -89,7 +100,9 @@ class LabServer:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<LabServer {self.name!r} store={self.store.kind} {state} at {self.url}>"
+        insecure = getattr(self.app, "insecure_choices", [])
+        teaching = f"; insecure, for teaching: {', '.join(insecure)}" if insecure else ""
+        return f"<LabServer {self.name!r} store={self.store.kind} {state} at {self.url}{teaching}>"
 
 
 def start(
@@ -130,9 +143,10 @@ def start(
     if isinstance(cookie, dict):
         cookie = CookieOptions(**cookie)
     options = {"secret": secret} if secret is not None else {}
-    stop(name)
     if workers is not None and profile != "seed":
         raise ValueError("the hardened profile runs in a thread: leave workers=None")
+    owns_store = isinstance(store, str)  # a store object passed in is the caller's to close
+    stop(name)
     if workers is not None:
         return _start_workers(
             workers,
@@ -145,32 +159,32 @@ def start(
             secret=secret or _secrets.token_hex(32),  # one secret for every worker
             **app_options,
         )
-    app = create_app(
-        store=store,
-        name=name,
-        cookie=cookie or CookieOptions(),
-        rolling=rolling,
-        timeouts=Timeouts(idle=idle_timeout, absolute=absolute_timeout),
-        profile=profile,
-        **options,
-        **app_options,
-    )
+    listening = _listen(port)
     try:
-        _check_port_free(port)
-    except OSError:
-        app.store.close()
-        raise
-    tls = local_tls() if profile == "hardened" else None  # Secure cookies need https
-    server = make_server(
-        HOST,
-        port,
-        app,
-        threaded=True,
-        request_handler=_QuietHandler,
-        ssl_context=tls.server_context() if tls else None,
-    )
+        app = create_app(
+            store=store,
+            name=name,
+            cookie=cookie or CookieOptions(),
+            rolling=rolling,
+            timeouts=Timeouts(idle=idle_timeout, absolute=absolute_timeout),
+            profile=profile,
+            **options,
+            **app_options,
+        )
+        tls = local_tls() if profile == "hardened" else None  # Secure cookies need https
+        server = make_server(
+            HOST,
+            port,
+            app,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=tls.server_context() if tls else None,
+            fd=listening.fileno(),
+        )
+    finally:
+        listening.close()  # Werkzeug holds its own duplicate of the socket
     server.access_log = deque(maxlen=10_000)
-    lab = LabServer(name, app, server)
+    lab = LabServer(name, app, server, owns_store=owns_store)
     lab.ca_path = str(tls.ca_path) if tls else None
     with _registry_lock:
         _running[name] = lab
@@ -178,18 +192,24 @@ def start(
     return lab
 
 
-def _check_port_free(port: int) -> None:
-    """Werkzeug prints and exits on a busy port; say what to do instead."""
-    if port == 0:
-        return
-    with socket.socket() as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError as error:
-            raise OSError(
-                f"cannot listen on {HOST}:{port} ({error.strerror}): "
-                "pass port=0 to let the system pick a free port"
-            ) from error
+def _listen(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1; a busy port gets a message naming the fix.
+
+    Bound here rather than by Werkzeug, which prints and exits on a busy port. SO_REUSEADDR
+    lets a server restart on the port it just left while old connections linger (TIME_WAIT).
+    """
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((HOST, port))
+        listening.listen(128)
+    except OSError as error:
+        listening.close()
+        raise OSError(
+            f"cannot listen on {HOST}:{port} ({error.strerror}): "
+            "pass port=0 to let the system pick a free port"
+        ) from error
+    return listening
 
 
 def _start_workers(workers: int, port: int, **options: Any) -> LabServer:

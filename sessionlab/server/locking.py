@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import sqlite3
 import threading
 import time
 from typing import Any, Protocol
@@ -27,6 +26,7 @@ from typing import Any, Protocol
 from flask import Flask, abort, session
 
 from .stores import Store
+from .stores.sqlite import ConnectionPool
 
 POLL = 0.002  # seconds between attempts at a lock held elsewhere
 
@@ -97,30 +97,22 @@ class SQLiteLocks:
         "CREATE TABLE IF NOT EXISTS session_locks (sid TEXT PRIMARY KEY, owner TEXT, until REAL)"
     )
 
-    def __init__(self, path: Any, lease: float) -> None:
-        self.path = path
+    def __init__(self, pool: ConnectionPool, lease: float) -> None:
+        self.pool = pool  # the store's own connections
         self.lease = lease
-        self._local = threading.local()
-        self._db.execute(self.SCHEMA)
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        return db
+        self.pool.run(self.SCHEMA)
 
     def acquire(self, sid: str, timeout: float) -> tuple[str, str]:
         owner, deadline = secrets.token_hex(8), time.monotonic() + timeout
         while True:
             now = time.time()
             # Take the row if it is free or its lease ran out (the holder died).
-            taken = self._db.execute(
+            taken = self.pool.run(
                 "INSERT INTO session_locks (sid, owner, until) VALUES (?, ?, ?) "
                 "ON CONFLICT (sid) DO UPDATE SET owner = excluded.owner, until = excluded.until "
                 "WHERE session_locks.until < ?",
                 (sid, owner, now + self.lease, now),
-            ).rowcount
+            )
             if taken:
                 return sid, owner
             if time.monotonic() > deadline:
@@ -128,7 +120,7 @@ class SQLiteLocks:
             time.sleep(POLL)
 
     def release(self, handle: tuple[str, str]) -> None:
-        self._db.execute("DELETE FROM session_locks WHERE sid = ? AND owner = ?", handle)
+        self.pool.run("DELETE FROM session_locks WHERE sid = ? AND owner = ?", handle)
 
 
 class RedisLocks:
@@ -155,7 +147,7 @@ class RedisLocks:
 def locks_for(store: Store, lease: float = 30.0) -> SessionLocks:
     """The lock that reaches every process the store reaches."""
     if store.kind == "sqlite":
-        return SQLiteLocks(store.path, lease)
+        return SQLiteLocks(store.pool, lease)
     if store.kind == "redis":
         return RedisLocks(store.redis, f"lock:{store.prefix}", lease)
     return MemoryLocks()

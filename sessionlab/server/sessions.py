@@ -166,7 +166,12 @@ class ServerSessionInterface(SessionInterface):
                 session = self._fresh(now)
                 session.lock_error = str(error)
                 return session
-        record = self.store.get(sid)
+        try:
+            record = self.store.get(sid)
+        except BaseException:
+            if lock is not None:  # a failing store must not leave the session locked
+                self.locks.release(lock)
+            raise
         if record is None:
             if lock is not None:
                 self.locks.release(lock)
@@ -207,7 +212,9 @@ class ServerSessionInterface(SessionInterface):
 
     # -- writing -----------------------------------------------------------------------
 
-    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+    def save_session(self, app: Flask, session: ServerSession | None, response: Response) -> None:
+        if session is None:  # open_session raised: Flask still finishes the response
+            return
         if session.lock_error:
             return  # the request was refused (503): it changed nothing
         try:
@@ -221,14 +228,14 @@ class ServerSessionInterface(SessionInterface):
         if now >= self.next_prune:
             self.next_prune = now + PRUNE_EVERY
             self.store.prune()
+        if session.regenerated_from:  # before anything else: the old id must stop working
+            self.store.destroy(session.regenerated_from)
         if session.destroyed or (session.modified and not session):
             if not session.is_new:
                 self.store.destroy(session.sid)
             if session.destroyed or not session.is_new:
                 self._expire_cookie(app, response, name)
             return
-        if session.regenerated_from:
-            self.store.destroy(session.regenerated_from)
         if session.modified:
             created = now if session.is_new or session.regenerated_from else session.created
             self.store.set(Record(session.sid, dict(session), created, self._expiry(created, now)))

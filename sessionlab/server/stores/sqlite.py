@@ -8,11 +8,15 @@ readers never wait for a writer. Expired rows are invisible to ``get`` and remov
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .base import Record, dumps, loads
 
@@ -25,6 +29,67 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);
 """
+
+
+class ConnectionPool:
+    """SQLite connections shared by threads: each statement borrows one and gives it back.
+
+    Werkzeug serves every connection in a new thread, so a connection per thread would leave
+    one open file per request behind. The pool holds as many as ran at once, no more.
+
+    >>> pool = ConnectionPool(":memory:")
+    >>> pool.fetchone("SELECT 1 + 1")
+    (2,)
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = path
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = self._idle.get_nowait()
+        except queue.Empty:
+            db = self._open()
+        try:
+            yield db
+        finally:
+            self._idle.put(db)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+        db.execute("PRAGMA synchronous=NORMAL")
+        with self._lock:
+            self._opened.append(db)
+        return db
+
+    def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Execute a statement; return how many rows it changed."""
+        with self.connection() as db:
+            return db.execute(sql, params).rowcount
+
+    def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        with self.connection() as db:
+            return db.execute(sql, params).fetchone()
+
+    def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self.connection() as db:
+            return db.execute(sql, params).fetchall()
+
+    def script(self, sql: str) -> None:
+        with self.connection() as db:
+            db.executescript(sql)
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for db in opened:
+            db.close()
+        self._idle = queue.SimpleQueue()
 
 
 class SQLiteStore:
@@ -44,47 +109,30 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._tempdir = None if path else tempfile.TemporaryDirectory(prefix="sessionlab-")
         self.path = Path(path) if path else Path(self._tempdir.name) / "sessions.sqlite3"
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._db.executescript(SCHEMA)
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        """One connection per thread: sqlite3 connections must not cross threads."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(
-                self.path, timeout=10, isolation_level=None, check_same_thread=False
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-            with self._lock:
-                self._connections.append(db)
-        return db
+        self.pool = ConnectionPool(self.path)
+        self.pool.script(SCHEMA)
 
     def get(self, sid: str) -> Record | None:
-        row = self._db.execute(
+        row = self.pool.fetchone(
             "SELECT data, created, expires FROM sessions WHERE sid = ? AND expires > ?",
             (sid, time.time()),
-        ).fetchone()
+        )
         return Record(sid, loads(row[0]), row[1], row[2]) if row else None
 
     def set(self, record: Record) -> None:
-        self._db.execute(
+        self.pool.run(
             "INSERT OR REPLACE INTO sessions (sid, data, created, expires) VALUES (?, ?, ?, ?)",
             (record.sid, dumps(record.data), record.created, record.expires),
         )
 
     def destroy(self, sid: str) -> None:
-        self._db.execute("DELETE FROM sessions WHERE sid = ?", (sid,))
+        self.pool.run("DELETE FROM sessions WHERE sid = ?", (sid,))
 
     def touch(self, sid: str, expires: float) -> None:
-        self._db.execute("UPDATE sessions SET expires = ? WHERE sid = ?", (expires, sid))
+        self.pool.run("UPDATE sessions SET expires = ? WHERE sid = ?", (expires, sid))
 
     def all(self) -> list[Record]:
-        rows = self._db.execute(
+        rows = self.pool.fetchall(
             "SELECT sid, data, created, expires FROM sessions WHERE expires > ? ORDER BY created",
             (time.time(),),
         )
@@ -92,20 +140,16 @@ class SQLiteStore:
 
     def length(self) -> int:
         query = "SELECT COUNT(*) FROM sessions WHERE expires > ?"
-        return self._db.execute(query, (time.time(),)).fetchone()[0]
+        return self.pool.fetchone(query, (time.time(),))[0]
 
     def clear(self) -> None:
-        self._db.execute("DELETE FROM sessions")
+        self.pool.run("DELETE FROM sessions")
 
     def prune(self) -> int:
-        return self._db.execute("DELETE FROM sessions WHERE expires <= ?", (time.time(),)).rowcount
+        return self.pool.run("DELETE FROM sessions WHERE expires <= ?", (time.time(),))
 
     def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for db in connections:
-            db.close()
-        self._local = threading.local()
+        self.pool.close()
         if self._tempdir is not None:
             self._tempdir.cleanup()
 
