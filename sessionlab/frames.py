@@ -232,10 +232,11 @@ def timeline(client: Client, store: Any = None) -> pd.DataFrame:
             "this client does not watch that store: create it with Client(url, watch=store)"
         )
     aliases = Aliases()
-    rows, before_jar, before_store = [], {}, {}
+    rows, before_raw, before_jar, before_store = [], {}, {}, {}
     for exchange in client.exchanges:
         server = _server_state(exchange, aliases)
-        jar = {c.name: aliases.cookie_value(c.value or "") for c in exchange.jar_after}
+        raw = {c.name: c.value or "" for c in exchange.jar_after}
+        jar = {name: aliases.cookie_value(value) for name, value in raw.items()}
         rows.append(
             {
                 "step": exchange.step,
@@ -245,11 +246,12 @@ def timeline(client: Client, store: Any = None) -> pd.DataFrame:
                 "server holds": _describe(server, ": ") if server is not None else "(not watched)",
                 "changed": "; ".join(
                     _changes(before_jar, jar, "cookie")
+                    + _resigned(before_raw, raw, before_jar, jar)
                     + _changes(before_store, server or {}, "record")
                 ),
             }
         )
-        before_jar, before_store = jar, server or {}
+        before_raw, before_jar, before_store = raw, jar, server or {}
     return pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
 
 
@@ -265,6 +267,17 @@ def _compact(data: dict[str, Any]) -> str:
 
 def _describe(items: dict[str, str], separator: str) -> str:
     return ", ".join(f"{key}{separator}{value}" for key, value in items.items()) or "(nothing)"
+
+
+def _resigned(
+    before_raw: dict[str, str], raw: dict[str, str], before: dict[str, str], after: dict[str, str]
+) -> list[str]:
+    """Same id under a new signature (a secret was rotated): the alias hides it, say it."""
+    return [
+        "cookie re-signed"
+        for name, value in raw.items()
+        if name in before_raw and value != before_raw[name] and after[name] == before[name]
+    ]
 
 
 def _changes(before: dict[str, str], after: dict[str, str], noun: str) -> list[str]:

@@ -135,3 +135,18 @@ def test_timeline_on_cookie_sessions_shows_an_empty_server():
         assert frame["server holds"].unique().tolist() == ["(nothing)"]
         assert frame["client holds"].tolist()[:2] == ["client-side=value1"] * 2
         assert frame["changed"].tolist() == ["cookie set", "", "cookie cleared", ""]
+
+
+def test_timeline_says_when_the_same_id_is_signed_anew():
+    store = sl.MemoryStore()  # outlives both servers, like a real store across a restart
+    with sl.start(store=store, name="rotate", secret="a" * 8 + "9f3c" * 14) as old_lab:
+        client = sl.Client(old_lab.url, watch=store)
+        client.get("/user/alice")
+        new_secret = "b" * 8 + "7d21" * 14
+        old_secret = old_lab.app.secret_key
+    with sl.start(store=store, name="rotate", secret=[new_secret, old_secret]) as lab:
+        client.base_url = lab.url + "/"
+        client.get("/user")  # read only: the old signature still verifies, nothing re-signed
+        client.get("/user/alice2")  # a write: re-signed with the new key, same id
+        changed = sl.timeline(client)["changed"].tolist()
+    assert changed == ["cookie set; record created", "", "cookie re-signed; record updated"]
