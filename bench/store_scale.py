@@ -92,8 +92,8 @@ def store_tables_and_pruning() -> None:
             removed = f"0 (TTL: {EXPIRED:,} gone)"
         untouched = digest(store) == before and store.length() == LIVE
         print(
-            f"| {kind} | {listing:.2f} | {seconds:.2f} | {seconds / baseline:.1f} | {prune_seconds:.3f} "
-            f"| {removed} | {untouched} |",
+            f"| {kind} | {listing:.2f} | {seconds:.2f} | {seconds / baseline:.1f} "
+            f"| {prune_seconds:.3f} | {removed} | {untouched} |",
             flush=True,
         )
         store.clear()
