@@ -51,7 +51,7 @@ class StoreNotSharedWarning(UserWarning):
 
 
 class WorkerServer:
-    """A session server running in gunicorn worker processes: ``url``, ``store``, ``stop()``.
+    """A session server running in worker processes: ``url``, ``store``, ``pids``, ``stop()``.
 
     ``store`` is this process's view of the store the workers share; with a memory store
     it sees nothing, because each worker keeps its own.
@@ -64,10 +64,11 @@ class WorkerServer:
         self.set_port(port)
         self.workers = workers
         self.pids: list[int] = []
-        self.access_log: deque[str] = deque(maxlen=1)  # gunicorn's access log is off
+        self.access_log: deque[str] = deque(maxlen=1)  # the workers keep no access log
         self.events: list[str] = []
         self._process: subprocess.Popen | None = None
-        self._logdir = tempfile.TemporaryDirectory(prefix="sessionlab-gunicorn-")
+        self._stopped = False
+        self._logdir = tempfile.TemporaryDirectory(prefix="sessionlab-workers-")
         self.log_path = Path(self._logdir.name) / "server.log"
         self.ready_dir = Path(self._logdir.name) / "ready"
         self.ready_dir.mkdir()
@@ -82,6 +83,9 @@ class WorkerServer:
 
     def stop(self, close_store: bool = True) -> None:
         """Stop the server and its workers, close the store. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._process is not None and self._process.poll() is None:
             # SIGINT: a quick shutdown. A lab has no in-flight work worth waiting for, and
             # idle keep-alive connections would hold a graceful stop for seconds.
