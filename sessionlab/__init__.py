@@ -12,7 +12,6 @@ session server, drive it with a recording client, and look at both halves side b
 """
 
 from .auditing import Route, Routes, audit
-from .auditing.targets import start_flask_session_app
 from .client import Client, Exchange
 from .cookies import (
     CookieAnatomy,
@@ -37,6 +36,7 @@ from .pictures import sequence_diagram
 from .server.app import CookieOptions
 from .server.launch import LabServer, WeakSecretWarning, running, start, stop
 from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
+from .server.third_party import start_flask_session_app
 from .server.workers import StoreNotSharedWarning
 from .wordlist import load_wordlist
 

@@ -85,6 +85,15 @@ class Client:
         self._label = label
         try:
             return self.http.request(method, url, **kwargs)
+        except requests.exceptions.SSLError as error:
+            if not url.startswith("https://127.0.0.1"):
+                raise
+            raise requests.exceptions.SSLError(  # the lab's own CA: say how to trust it
+                f"{url}: the certificate is signed by the lab's local CA, which this client "
+                "does not trust: pass verify=lab.ca_path (sessionlab audit: --ca PATH)",
+                request=error.request,
+                response=error.response,
+            ) from error
         finally:
             self._label = ""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
@@ -119,9 +120,22 @@ def parse_set_cookie(header: str) -> dict[str, Any]:
     return row
 
 
+def max_age(value: Any) -> float | None:
+    """A Max-Age attribute's seconds, or None when browsers would ignore it (RFC 6265 5.2.2:
+    only an optional minus and digits count; "1.5", "" and "soon" are dropped, not fatal).
+
+    >>> max_age("60"), max_age("-1"), max_age("1.5"), max_age(""), max_age(True)
+    (60.0, -1.0, None, None, None)
+    """
+    if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]+", value.strip()):
+        return None
+    return float(value.strip())
+
+
 def _is_deletion(row: dict[str, Any]) -> bool:
-    if "Max-Age" in row:
-        return int(row["Max-Age"]) <= 0
+    seconds = max_age(row.get("Max-Age"))
+    if seconds is not None:
+        return seconds <= 0
     expires = row.get("Expires")
     if isinstance(expires, str):
         try:

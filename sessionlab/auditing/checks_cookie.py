@@ -7,6 +7,7 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from ..frames import max_age
 from .finding import FAIL, PASS, Finding, verdict
 from .target import Target, issued_cookie
 
@@ -60,14 +61,20 @@ def check_domain_and_path(target: Target) -> Finding:
 def lifetime(cookie: dict[str, Any], now: float | None = None) -> float | None:
     """Seconds the cookie is kept, or None for a browser-session cookie.
 
-    >>> lifetime({"Max-Age": "60"}), lifetime({})
-    (60.0, None)
+    A Max-Age or Expires a browser would ignore (not a number, not a date) is ignored here too.
+
+    >>> lifetime({"Max-Age": "60"}), lifetime({}), lifetime({"Max-Age": "1.5", "Expires": "soon"})
+    (60.0, None, None)
     """
-    if cookie.get("Max-Age") not in (None, ""):
-        return float(cookie["Max-Age"])
-    if cookie.get("Expires"):
-        now = time.time() if now is None else now
-        return parsedate_to_datetime(cookie["Expires"]).timestamp() - now
+    seconds = max_age(cookie.get("Max-Age"))
+    if seconds is not None:
+        return seconds
+    if isinstance(cookie.get("Expires"), str):
+        try:
+            expires = parsedate_to_datetime(cookie["Expires"]).timestamp()
+        except (TypeError, ValueError):
+            return None
+        return expires - (time.time() if now is None else now)
     return None
 
 

@@ -19,7 +19,7 @@ def check_logout_on_server(target: Target) -> Finding:
     client = target.client()
     target.login(client, VICTIM)
     before = target.cookie(client) or ""
-    aliases(before)
+    aliases.cookie_value(before)
     target.logout(client)
     replay = target.client()
     target.plant(replay, before)
@@ -41,7 +41,7 @@ def check_logout_clears_cookie(target: Target) -> Finding:
     name, issued, _ = target.issued()
     client = target.client()
     target.login(client, VICTIM)
-    aliases(target.cookie(client) or "")
+    aliases.cookie_value(target.cookie(client) or "")
     start = len(client.exchanges)
     target.logout(client)
     shown = client.exchanges[start:]

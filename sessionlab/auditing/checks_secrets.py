@@ -1,13 +1,14 @@
 """Checks on what the cookie gives away: readable session data, a guessable signing key.
 
-Both read the cookie with the cookie anatomy module (``sessionlab.cookies``), loaded on
-first use so the rest of the audit works without it.
+Both read the cookie with the cookie anatomy module (``sessionlab.cookies``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..cookies import decode_cookie
+from ..crack import crack
 from .finding import COULD_NOT_TEST, FAIL, NOT_APPLICABLE, PASS, Finding
 from .target import Target, issued_cookie
 
@@ -16,13 +17,11 @@ SIGNED_KINDS = ("flask", "express", "sessionlab")
 
 def check_data_in_cookie(target: Target) -> Finding:
     """Decode the cookie login set: does it carry the session's data, readable by anyone?"""
-    from ..cookies import decode_cookie
-
     _name, issued, proof = issued_cookie(target)
     anatomy = decode_cookie(issued["value"])
     if anatomy.kind == "flask":
-        payload = getattr(anatomy, "payload", None)
-        return Finding("data in cookie", FAIL, f"readable without the key: {payload}", proof)
+        seen = f"readable without the key: {anatomy.payload}"
+        return Finding("data in cookie", FAIL, seen, proof)
     return Finding("data in cookie", PASS, f"an opaque id ({anatomy.kind} format)", proof)
 
 
@@ -30,9 +29,6 @@ def wordlist_check(run: bool, progress: bool = False) -> Callable[[Target], Find
     """Try every secret of the public Flask-Unsign wordlist against the cookie login set."""
 
     def check_secret_in_wordlist(target: Target) -> Finding:
-        from ..cookies import decode_cookie
-        from ..crack import crack
-
         _name, issued, proof = issued_cookie(target)
         anatomy = decode_cookie(issued["value"])
         if anatomy.kind not in SIGNED_KINDS:

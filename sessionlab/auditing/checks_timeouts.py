@@ -13,8 +13,24 @@ from .finding import COULD_NOT_TEST, Finding, verdict
 from .target import VICTIM, Aliases, Target, evidence
 
 
+def positive_wait(wait: float | None, option: str) -> float | None:
+    """The wait, refused with a clear message unless it is None (not run) or above zero.
+
+    >>> positive_wait(0, "idle")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: idle=0 cannot observe a timeout: give a wait in seconds above 0, ...
+    """
+    if wait is not None and not wait > 0:  # `not >` also refuses NaN
+        raise ValueError(
+            f"{option}={wait:g} cannot observe a timeout: give a wait in seconds above 0, "
+            "a little longer than the app's timeout, or None to skip the check"
+        )
+    return wait
+
+
 def idle_check(wait: float | None) -> Callable[[Target], Finding]:
     """Log in, stay away for ``wait`` seconds, come back: the session must be gone."""
+    wait = positive_wait(wait, "idle")
 
     def check_idle_timeout(target: Target) -> Finding:
         if wait is None:
@@ -26,7 +42,7 @@ def idle_check(wait: float | None) -> Callable[[Target], Finding]:
         client = target.client()
         target.login(client, VICTIM)
         aliases = Aliases()
-        aliases(target.cookie(client) or "")
+        aliases.cookie_value(target.cookie(client) or "")
         time.sleep(wait)
         start = len(client.exchanges)
         alive = target.logged_in(client, VICTIM)
@@ -43,6 +59,8 @@ def idle_check(wait: float | None) -> Callable[[Target], Finding]:
 
 def absolute_check(wait: float | None, idle: float | None) -> Callable[[Target], Finding]:
     """Log in and keep the session busy for ``wait`` seconds: it must still end."""
+    wait = positive_wait(wait, "absolute")
+    idle = positive_wait(idle, "idle")
 
     def check_absolute_timeout(target: Target) -> Finding:
         if wait is None:
@@ -56,9 +74,9 @@ def absolute_check(wait: float | None, idle: float | None) -> Callable[[Target],
         client = target.client()
         target.login(client, VICTIM)
         aliases = Aliases()
-        aliases(target.cookie(client) or "")
+        aliases.cookie_value(target.cookie(client) or "")
         started = time.monotonic()
-        alive = True
+        alive, start = True, len(client.exchanges)
         while alive and time.monotonic() - started < wait:
             time.sleep(min(every, max(wait - (time.monotonic() - started), 0)))
             start = len(client.exchanges)

@@ -1,4 +1,7 @@
-"""``sessionlab audit URL``: the audit's table in a terminal; exit status 1 on a failed check.
+"""``sessionlab audit URL``: the audit's table in a terminal.
+
+Exit status 1 on a failed check; 2 when nothing could be tested (login unreachable, a
+certificate not trusted), so a CI job cannot mistake "nothing checked" for "all good".
 
 sessionlab audit http://127.0.0.1:8000                       # an app with the seed's routes
 sessionlab audit https://127.0.0.1:8443 --routes hardened --ca ca.pem
@@ -14,6 +17,7 @@ import time
 
 import pandas as pd
 
+from .finding import COULD_NOT_TEST, FAIL, PASS
 from .report import audit, failed
 from .target import Route, Routes
 
@@ -72,6 +76,18 @@ def routes_from(args: argparse.Namespace) -> Routes:
     )
 
 
+def nothing_tested(report: pd.DataFrame) -> str | None:
+    """Why no check reached a verdict (the most common reason), or None if any did.
+
+    >>> nothing_tested(pd.DataFrame({"verdict": ["could not test"], "observed": ["no login"]}))
+    'no login'
+    """
+    if report["verdict"].isin([PASS, FAIL]).any():
+        return None
+    untested = report.loc[report["verdict"] == COULD_NOT_TEST, "observed"]
+    return untested.mode().iloc[0] if len(untested) else "every check was not applicable"
+
+
 def audit_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     report = audit(
@@ -89,6 +105,10 @@ def audit_command(args: argparse.Namespace) -> int:
     shown = report if args.wide else report[BRIEF_COLUMNS]
     with pd.option_context("display.width", 250, "display.max_colwidth", 90):
         print(shown.to_string(index=False))
+    untested = nothing_tested(report)
+    if untested:
+        print(f"sessionlab audit: nothing could be tested: {untested}", file=sys.stderr)
+        return 2
     failures = failed(report)
     counts = report["verdict"].value_counts()
     summary = ", ".join(f"{count} {verdict}" for verdict, count in counts.items())

@@ -53,20 +53,20 @@ def audit(
     >>> report.set_index("check").loc[["fixation", "logout on server"], "verdict"].tolist()
     ['fail', 'pass']
     """
+    slow = [  # built first: a wait that cannot work is refused before any request is sent
+        ("idle timeout", idle_check(idle)),
+        ("absolute timeout", absolute_check(absolute, idle)),
+    ]
     target = Target(url, routes, verify=verify)
     try:
         target.issued()
-    except (CannotTest, requests.RequestException) as error:
+    except Exception as error:  # any reason login gave no cookie: every row says it, no crash
         rows = [
-            Finding(check, COULD_NOT_TEST, f"no session to audit: {error}").row()
+            Finding(check, COULD_NOT_TEST, f"no session to audit: {_reason(error)}").row()
             for check in REQUIREMENTS
         ]
         return pd.DataFrame(rows, columns=COLUMNS)
     quick = quick_checks(samples, lifetime, wordlist, progress)
-    slow = [
-        ("idle timeout", idle_check(idle)),
-        ("absolute timeout", absolute_check(absolute, idle)),
-    ]
     # The timeout checks mostly wait: run them beside the others instead of after them.
     with ThreadPoolExecutor(max_workers=len(slow)) as pool:
         waiting = [pool.submit(run_check, name, check, target) for name, check in slow]
@@ -104,11 +104,23 @@ def quick_checks(
 
 
 def run_check(name: str, check: Check, target: Target) -> Finding:
-    """Run one check; a target that stops answering makes it "could not test", not a crash."""
+    """Run one check; whatever stops it (a target that stops answering, a header it cannot
+    read) makes its row "could not test" with the error as what was observed, never a crash
+    of the whole audit."""
     try:
         return check(target)
-    except (CannotTest, requests.RequestException) as error:
-        return Finding(name, COULD_NOT_TEST, str(error)[:120])
+    except Exception as error:  # one broken check must not cost the other rows
+        return Finding(name, COULD_NOT_TEST, _reason(error)[:120])
+
+
+def _reason(error: Exception) -> str:
+    """The error in words; its type too when it is not one of the audit's own."""
+    unreachable = isinstance(error, requests.ConnectionError) and not isinstance(
+        error, requests.exceptions.SSLError
+    )
+    if unreachable and error.request is not None:
+        return f"cannot connect to {error.request.url}: is the app running there?"
+    return str(error) if isinstance(error, CannotTest) else f"{type(error).__name__}: {error}"
 
 
 def failed(report: pd.DataFrame) -> list[str]:

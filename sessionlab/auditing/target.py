@@ -7,7 +7,6 @@ any app given only its URL, and every verdict can point at the recorded exchange
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from ..client import Client, Exchange
-from ..frames import parse_set_cookie
+from ..frames import Aliases, parse_set_cookie
 
 VICTIM = "alice"
 ATTACKER = "mallory"
@@ -176,48 +175,38 @@ def issued_cookie(target: Target) -> tuple[str, dict[str, Any], str]:
     name, parsed, exchange = target.issued()
     header = next(h for h in exchange.set_cookies if h.startswith(f"{name}="))
     attributes = re.sub(r"Expires=[^;]*", "Expires=…", header.partition(";")[2].strip())
-    return name, parsed, f"{exchange.method} {exchange.path} → Set-Cookie: {name}=A; {attributes}"
+    alias = Aliases().cookie_value(parsed["value"])
+    proof = f"{exchange.method} {exchange.path} → Set-Cookie: {name}={alias}; {attributes}"
+    return name, parsed, proof
 
 
 class CannotTest(Exception):
     """The target did not let a check reach the point where it could decide."""
 
 
-class Aliases:
-    """Short, stable names (A, B, ...) for random cookie values, so evidence reads the same
-    on every run.
-
-    >>> aliases = Aliases()
-    >>> aliases("x9Fq"), aliases("Zz01"), aliases("x9Fq")
-    ('A', 'B', 'A')
-    """
-
-    def __init__(self) -> None:
-        self._names: dict[str, str] = {}
-
-    def __call__(self, value: str) -> str:
-        if value not in self._names:
-            self._names[value] = string.ascii_uppercase[len(self._names) % 26]
-        return self._names[value]
-
-
 def evidence(
     exchanges: Iterable[Exchange], cookie_name: str, aliases: Aliases, body_chars: int = 24
 ) -> str:
-    """The exchanges that showed a verdict, one short line each, cookie values aliased."""
+    """The exchanges that showed a verdict, one short line each, cookie values aliased.
+
+    Aliases are the timelines' (``value1``, ``value2``, ... in order of appearance), so the
+    same random value reads the same wherever it appears, on every run.
+    """
     return " | ".join(_line(e, cookie_name, aliases, body_chars) for e in exchanges)
 
 
 def _line(exchange: Exchange, cookie_name: str, aliases: Aliases, body_chars: int) -> str:
     sent = _sent_value(exchange.sent_cookie, cookie_name)
     parts = [f"{exchange.method} {urlsplit(exchange.url).path}"]
-    parts.append(f"[cookie {aliases(sent)}]" if sent else "[no cookie]")
+    parts.append(f"[cookie {aliases.cookie_value(sent)}]" if sent else "[no cookie]")
     reply = [str(exchange.status)]
     for header in exchange.set_cookies:
         parsed = parse_set_cookie(header)
         if parsed["name"] == cookie_name:
             reply.append(
-                "clears it" if parsed["effect"] == "delete" else f"sets {aliases(parsed['value'])}"
+                "clears it"
+                if parsed["effect"] == "delete"
+                else f"sets {aliases.cookie_value(parsed['value'])}"
             )
     body = " ".join(exchange.body.split())
     if body:

@@ -36,8 +36,9 @@ LOGGED_OUT_BODY = "user logged out!"
 def harden(config: Any) -> Any:
     """The app configuration with the hardened profile's cookie and key rules applied.
 
-    Refuses what the profile cannot make safe (a client-side cookie store, a weak secret)
-    with a message naming the fix, rather than quietly serving something weaker.
+    Refuses what the profile cannot make safe (a client-side cookie store, a weak secret,
+    cookie options weaker than its own) with a message naming the fix, rather than quietly
+    serving something other than what was asked for.
     """
     from .app import CookieOptions  # app.py imports this module
 
@@ -49,11 +50,34 @@ def harden(config: Any) -> Any:
     problems = check_secret(config.secret)
     if problems:
         raise ValueError(f"the hardened profile needs a strong secret: {problems[0]}")
+    refuse_weaker_cookie(config.cookie)
     name = config.name if config.name.startswith(HOST_PREFIX) else HOST_PREFIX + config.name
-    samesite = config.cookie.samesite if config.cookie.samesite == "Strict" else "Lax"
     # __Host- requires Secure, Path=/ and no Domain; no max_age: no persistent cookie.
-    cookie = CookieOptions(httponly=True, secure=True, samesite=samesite, path="/")
+    cookie = CookieOptions(httponly=True, secure=True, samesite=config.cookie.samesite, path="/")
     return replace(config, name=name, cookie=cookie)
+
+
+def refuse_weaker_cookie(cookie: Any) -> None:
+    """Cookie options the profile would have to override are refused, naming the fix.
+
+    >>> from sessionlab.server.app import CookieOptions
+    >>> refuse_weaker_cookie(CookieOptions(max_age=3600))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: the hardened profile ... leave max_age=None ...
+    """
+    problems = []
+    if cookie.max_age is not None:
+        problems.append("leave max_age=None (a browser-session cookie; timeouts end it)")
+    if cookie.samesite not in ("Lax", "Strict"):
+        problems.append(f"use samesite='Lax' or 'Strict', not {cookie.samesite!r}")
+    if not cookie.httponly:
+        problems.append("leave httponly=True (no page script may read the id)")
+    if cookie.path != "/":
+        problems.append("leave path='/' (a __Host- cookie must have Path=/)")
+    if problems:
+        raise ValueError(
+            "the hardened profile would not honour that cookie: " + "; ".join(problems)
+        )
 
 
 def register_hardened_routes(app: Flask) -> None:

@@ -172,17 +172,25 @@ def start(
             **app_options,
         )
         tls = local_tls() if profile == "hardened" else None  # Secure cookies need https
-        server = make_server(
-            HOST,
-            port,
-            app,
-            threaded=True,
-            request_handler=_QuietHandler,
-            ssl_context=tls.server_context() if tls else None,
-            fd=listening.fileno(),
-        )
+        return serve(name, app, listening, tls=tls, owns_store=owns_store)
     finally:
         listening.close()  # Werkzeug holds its own duplicate of the socket
+
+
+def serve(
+    name: str, app: Flask, listening: socket.socket, *, tls: Any = None, owns_store: bool = True
+) -> LabServer:
+    """Serve ``app`` (it needs ``app.store``) on a listening socket from a daemon thread,
+    registered under ``name`` so that ``stop()`` and the exit handler stop it too."""
+    server = make_server(
+        HOST,
+        listening.getsockname()[1],
+        app,
+        threaded=True,
+        request_handler=_QuietHandler,
+        ssl_context=tls.server_context() if tls else None,
+        fd=listening.fileno(),
+    )
     server.access_log = deque(maxlen=10_000)
     lab = LabServer(name, app, server, owns_store=owns_store)
     lab.ca_path = str(tls.ca_path) if tls else None

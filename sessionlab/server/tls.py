@@ -2,20 +2,24 @@
 
 ``Secure`` cookies travel only over HTTPS (requests never sends them over http, even to
 127.0.0.1), so the hardened profile needs TLS. Rather than turn certificate checks off, the
-lab makes its own little CA once per process, signs a certificate for the IP 127.0.0.1
-with it, and hands the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``.
-The keys live in a private temporary directory that is removed at exit.
+lab makes its own little CA, signs a certificate for the IP 127.0.0.1 with it, and hands
+the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``. The keys live in a
+private temporary directory that is removed at exit.
+
+Both certificates live 30 days and are made again, for servers started after that, once
+fewer than 7 days are left: a notebook kernel can stay up for weeks, and a server must
+never start with a certificate that expires while it runs (it loads it once, at start).
 """
 
 from __future__ import annotations
 
 import atexit
 import datetime
-import functools
 import ipaddress
 import shutil
 import ssl
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +29,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
-VALIDITY = datetime.timedelta(days=2)  # a lab certificate never needs to outlive the lab
+VALIDITY = datetime.timedelta(days=30)
+RENEW_BEFORE = datetime.timedelta(days=7)  # a server started now keeps a valid one this long
+
+_current: tuple[LocalTLS, datetime.datetime] | None = None  # and when its certificate expires
+_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -44,14 +52,25 @@ class LocalTLS:
         return context
 
 
-@functools.cache
-def local_tls() -> LocalTLS:
-    """This process's CA and 127.0.0.1 certificate, made on first use.
+def local_tls(now: datetime.datetime | None = None) -> LocalTLS:
+    """This process's CA and 127.0.0.1 certificate: made on first use, made again near expiry.
 
     >>> tls = local_tls()
     >>> tls.ca_path.read_text().startswith("-----BEGIN CERTIFICATE-----")
     True
+    >>> local_tls() is tls
+    True
     """
+    global _current
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    with _lock:
+        if _current is None or _current[1] - now < RENEW_BEFORE:
+            _current = _make_local_tls()
+        return _current[0]
+
+
+def _make_local_tls() -> tuple[LocalTLS, datetime.datetime]:
+    """A new CA and server certificate in a new directory, and when the certificate expires."""
     directory = Path(tempfile.mkdtemp(prefix="sessionlab-tls-"))
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -69,7 +88,7 @@ def local_tls() -> LocalTLS:
         )
     )
     tls.key_path.chmod(0o600)
-    return tls
+    return tls, cert.not_valid_after_utc
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.CertificateBuilder:
