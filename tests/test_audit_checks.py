@@ -102,7 +102,8 @@ def hardened_short():
 def test_id_strength_passes_256_bit_ids_and_skips_client_side_sessions(seed_server, seed_cookie):
     strong = checks_ids.check_id_strength(seed_server, samples=10)
     assert strong.verdict == "pass"
-    assert "43 chars of base64url" in strong.observed and "10/10 unique" in strong.observed
+    assert "43 chars of base64url (64 symbols): at most 256 bits" in strong.observed
+    assert "10/10 unique" in strong.observed
     assert checks_ids.check_id_strength(seed_cookie).verdict == "not applicable"
 
 
@@ -111,7 +112,7 @@ def test_id_strength_fails_short_ids():
     with sl.start(store="memory", name="t-audit-weak-ids", **weak) as lab:
         finding = checks_ids.check_id_strength(Target(lab.url), samples=10)
     assert finding.verdict == "fail"
-    assert "8 chars of hex (16 symbols): about 32 bits" in finding.observed
+    assert "8 chars of hex (16 symbols): at most 32 bits" in finding.observed
 
 
 def test_fixation_fails_without_regeneration_and_passes_with_it(seed_server, hardened):
@@ -125,9 +126,16 @@ def test_fixation_fails_without_regeneration_and_passes_with_it(seed_server, har
     assert checks_ids.check_fixation(hardened).verdict == "pass"
 
 
-def test_unknown_ids_are_replaced_by_every_target(seed_server, seed_cookie, flask_session):
-    for target in (seed_server, seed_cookie, flask_session):
+def test_unknown_ids_are_replaced_by_every_target(seed_server, flask_session):
+    for target in (seed_server, flask_session):
         assert checks_ids.check_unknown_id(target).verdict == "pass"
+
+
+def test_id_checks_do_not_apply_to_client_side_sessions(seed_cookie):
+    # Flask's cookie session has no id: the cookie is the session, signed.
+    for check in (checks_ids.check_fixation, checks_ids.check_unknown_id):
+        finding = check(seed_cookie)
+        assert (finding.verdict, finding.observed) == ("not applicable", checks_ids.NO_ID)
 
 
 def test_tampered_cookie_must_be_cleared(seed_server, seed_cookie, flask_session):
