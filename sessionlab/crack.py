@@ -120,52 +120,40 @@ def _encoded_default() -> tuple[bytes, ...]:
 
 
 def _searcher(anatomy: CookieAnatomy) -> Callable[[Sequence[bytes]], int]:
-    """The fastest check for this kind of cookie, with its signed bytes bound once."""
+    """The check for this kind of cookie, with its hash, salt and signed bytes bound once."""
     message, target = anatomy.signed, anatomy.digest
-    if anatomy.kind == "flask":
-        return functools.partial(_search_derived, hashlib.sha1, FLASK_SALT, message, target)
-    if anatomy.kind == "sessionlab":
-        salt = SESSIONLAB_SALT
-        return functools.partial(_search_derived, hashlib.sha256, salt, message, target)
-    if anatomy.kind == "express":
-        return functools.partial(_search_direct, hashlib.sha256, message, target)
-    raise ValueError(
-        "only Flask, express-session and sessionlab cookies can be cracked: "
-        f"this one is not signed in a format we know ({anatomy.problem})"
-    )
+    hash_and_salt = {
+        "flask": (hashlib.sha1, FLASK_SALT),
+        "sessionlab": (hashlib.sha256, SESSIONLAB_SALT),
+        "express": (hashlib.sha256, None),  # cookie-signature keys the HMAC with the secret
+    }.get(anatomy.kind)
+    if hash_and_salt is None:
+        raise ValueError(
+            "only Flask, express-session and sessionlab cookies can be cracked: "
+            f"this one is not signed in a format we know ({anatomy.problem})"
+        )
+    return functools.partial(_search, *hash_and_salt, message, target)
 
 
-def _search_derived(
-    hash_new: Callable[..., Any], salt: bytes, message: bytes, target: bytes, words
+def _search(
+    hash_new: Callable[..., Any], salt: bytes | None, message: bytes, target: bytes, words
 ) -> int:
-    """Index of the word w with HMAC(HMAC(w, salt), message) == target, else -1.
+    """Index of the word w whose HMAC over ``message`` equals ``target``, else -1.
 
-    Flask and our Signer derive the key as HMAC(secret, salt); both HMACs are inlined.
+    With a ``salt`` the HMAC key is first derived as HMAC(w, salt) (Flask, our Signer);
+    without one, w itself is the key (express-session). Both HMACs are inlined: this loop
+    is the whole cost of a crack, and one branch per word costs nothing next to four hashes.
     """
     inner, outer, block = _INNER, _OUTER, _BLOCK
     for index, word in enumerate(words):
         if len(word) > block:
             word = hash_new(word).digest()
         key = word.ljust(block, b"\0")
-        derived = hash_new(
-            key.translate(outer) + hash_new(key.translate(inner) + salt).digest()
-        ).digest()
-        key = derived.ljust(block, b"\0")
-        signature = hash_new(
-            key.translate(outer) + hash_new(key.translate(inner) + message).digest()
-        ).digest()
-        if signature == target:
-            return index
-    return -1
-
-
-def _search_direct(hash_new: Callable[..., Any], message: bytes, target: bytes, words) -> int:
-    """Index of the word w with HMAC(w, message) == target, else -1 (express-session)."""
-    inner, outer, block = _INNER, _OUTER, _BLOCK
-    for index, word in enumerate(words):
-        if len(word) > block:
-            word = hash_new(word).digest()
-        key = word.ljust(block, b"\0")
+        if salt is not None:
+            derived = hash_new(
+                key.translate(outer) + hash_new(key.translate(inner) + salt).digest()
+            ).digest()
+            key = derived.ljust(block, b"\0")
         signature = hash_new(
             key.translate(outer) + hash_new(key.translate(inner) + message).digest()
         ).digest()
@@ -190,23 +178,28 @@ def forge_flask(payload: dict[str, Any], secret: str | CrackResult) -> str:
 
 
 def tamper(value: str, part: Literal["payload", "signature"] = "payload") -> str:
-    """The cookie with one bit of its payload (or session id) or signature flipped.
+    """The cookie with one character of its payload (or session id) or signature changed.
 
-    The payload's first character moves to its neighbour in the base64 alphabet, which
-    changes the decoded bytes; the signature's first byte has its lowest bit flipped. The
-    result keeps the input's URL-encoding.
+    The payload's first character moves to its neighbour in the base64 alphabet: a first
+    character always carries six full bits (a last one may carry only padding bits and
+    decode to the same bytes), so the decoded bytes change. For the signature, the lowest
+    bit of its first byte is flipped, which changes its second base64 character. A value
+    in no signed format we know (say, a bare random id) has its first character changed.
+    The result keeps the input's URL-encoding.
 
     >>> tamper("s:abc.4n49lb1e6wSwqj3z/eJ/L/KrMgdgrdZXCS1ZU/V87VY")[:8]
     's:bbc.4n'
     >>> from sessionlab.cookies import sign_express, verify
     >>> verify(tamper(sign_express("abc", "k"), "signature"), "k")
     False
+    >>> tamper("Zr3opaque-id")
+    'ar3opaque-id'
     """
     anatomy = decode_cookie(value)
-    if anatomy.kind == "unknown":
-        raise ValueError(f"cannot tamper with this cookie: {anatomy.problem}")
     text = anatomy.value
     if part == "signature":
+        if anatomy.kind == "unknown":
+            raise ValueError(f"this cookie has no signature to tamper with: {anatomy.problem}")
         flipped = bytes([anatomy.digest[0] ^ 1]) + anatomy.digest[1:]
         encoded = (
             b64_standard(flipped)
@@ -214,9 +207,11 @@ def tamper(value: str, part: Literal["payload", "signature"] = "payload") -> str
             else base64.urlsafe_b64encode(flipped).decode().rstrip("=")
         )
         text = text[: len(text) - len(anatomy.signature)] + encoded
-    else:
+    elif text:
         start = len(EXPRESS_PREFIX) if anatomy.kind == "express" else int(anatomy.compressed)
         text = text[:start] + _neighbour(text[start]) + text[start + 1 :]
+    else:
+        raise ValueError("cannot tamper with an empty cookie")
     return quote(text, safe="") if "%" in value else text
 
 

@@ -123,3 +123,44 @@ def test_forging_gains_nothing_against_server_side_sessions():
 def test_forging_needs_a_secret():
     with pytest.raises(ValueError, match="found no secret"):
         sl.forge_flask({"name": "mallory"}, sl.CrackResult(None, 10, 0.1))
+
+
+# -- tamper --------------------------------------------------------------------------------
+
+
+def changed_positions(before: str, after: str) -> list[int]:
+    return [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        sl.sign_flask({"name": "alice"}, "k"),
+        sl.sign_express("abc", "k", encoded=True),
+        sign_sessionlab("x" * 43, "k"),
+        "flask-session-bare-random-id-0123456789abc",  # unsigned: no format we know
+    ],
+    ids=["flask", "express on the wire", "sessionlab", "bare id"],
+)
+def test_tamper_changes_exactly_one_character_and_the_decoded_bytes(cookie):
+    tampered = sl.tamper(cookie)
+
+    assert len(changed_positions(cookie, tampered)) == 1
+    anatomy, original = sl.decode_cookie(tampered), sl.decode_cookie(cookie)
+    assert anatomy.kind == original.kind
+    if original.kind != "unknown":
+        assert anatomy.signed != original.signed and not sl.verify(tampered, "k")
+
+
+def test_tampered_signature_decodes_to_other_bytes():
+    cookie = sign_sessionlab("x" * 43, "k")
+
+    tampered = sl.tamper(cookie, "signature")
+
+    assert len(changed_positions(cookie, tampered)) == 1
+    assert sl.decode_cookie(tampered).digest != sl.decode_cookie(cookie).digest
+
+
+def test_an_unsigned_cookie_has_no_signature_to_tamper_with():
+    with pytest.raises(ValueError, match="no signature"):
+        sl.tamper("bare-id", "signature")
