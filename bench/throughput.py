@@ -2,6 +2,7 @@
 the seed's Express app, Flask's cookie session, Flask-Session 0.8 and a bare Flask route.
 
     apt-get install wrk redis-server nodejs npm   # once (Debian); the bench uses the real tools
+    .venv/bin/pip install -e ".[bench]"           # Flask-Session 0.8 and Flask-SQLAlchemy
     .venv/bin/python bench/throughput.py          # or: ./dev.sh bench
     .venv/bin/python bench/throughput.py redis seed bare   # only targets naming these words
 
@@ -15,6 +16,7 @@ which are measured in the same run, more than the absolute numbers.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import secrets
@@ -81,14 +83,20 @@ def targets() -> Iterator[tuple[str, str, contextlib.AbstractContextManager]]:
         yield f"sessionlab {kind}", granian, workers(kind, "granian")
     for kind in ["sqlite", "redis"]:  # the other server, for the record
         yield f"sessionlab {kind}", gunicorn, workers(kind, "gunicorn")
-    yield "seed: Express + express-session", "node (1 process)", node_server(None)
-    for backend in ["sqlite", "redis"]:
+    if shutil.which("node") is None:
+        print("skipping the Node targets: on Debian, apt-get install nodejs npm")
+    else:
+        yield "seed: Express + express-session", "node (1 process)", node_server(None)
+    if importlib.util.find_spec("flask_sqlalchemy") is None:
+        print('skipping Flask-Session: .venv/bin/pip install -e ".[bench]"')
+    for backend in ["sqlite", "redis"] if importlib.util.find_spec("flask_sqlalchemy") else []:
         label = "Flask-Session 0.8, " + ("SQLAlchemy+SQLite" if backend == "sqlite" else "Redis")
         yield label, granian, python_server(backend, "granian")
         yield label, gunicorn, python_server(backend, "gunicorn")
     yield "bare Flask route (ceiling)", granian, python_server("bare", "granian")
     yield "bare Flask route (ceiling)", gunicorn, python_server("bare", "gunicorn")
-    yield "bare Node http server", "node (1 process)", node_server(BARE_NODE)
+    if shutil.which("node") is not None:
+        yield "bare Node http server", "node (1 process)", node_server(BARE_NODE)
 
 
 @contextlib.contextmanager
@@ -148,8 +156,6 @@ def python_server(kind: str, server: str):
 
 @contextlib.contextmanager
 def node_server(script: str | None):
-    if shutil.which("node") is None:
-        sys.exit("node is not installed: on Debian, apt-get install nodejs npm")
     if script is None and not (EXPRESS / "node_modules").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=EXPRESS, check=True)
     command = ["node", "-e", script] if script else ["node", "server.js"]
