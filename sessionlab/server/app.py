@@ -91,7 +91,7 @@ def create_app(**options) -> Flask:
         SESSION_COOKIE_DOMAIN=None,  # never a Domain: the cookie stays on this host
     )
     if config.store == "cookie":
-        app.store = ClientSideStore()
+        app.store = UnlistedStore()
         if config.cookie.max_age is not None:
             app.permanent_session_lifetime = config.cookie.max_age
     else:
@@ -192,10 +192,20 @@ def destroy_session() -> None:
         session.clear()
 
 
-class ClientSideStore:
-    """Stands in for a store when sessions live in Flask's cookie: the server keeps nothing."""
+class UnlistedStore:
+    """Stands in for a store the lab cannot list: the frames then show an empty server.
 
-    kind = "cookie"
+    >>> UnlistedStore().all()
+    []
+    """
+
+    def __init__(
+        self,
+        kind: str = "cookie",
+        why: str = "the server keeps nothing: the session is in the cookie",
+    ) -> None:
+        self.kind = kind
+        self.why = why
 
     def get(self, sid: str) -> None:
         return None
@@ -216,4 +226,4 @@ class ClientSideStore:
         pass
 
     def __repr__(self) -> str:
-        return "ClientSideStore(the server keeps nothing: the session is in the cookie)"
+        return f"UnlistedStore({self.kind!r}: {self.why})"

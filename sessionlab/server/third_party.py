@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .app import register_seed_routes
+from .app import UnlistedStore, register_seed_routes
 from .launch import LabServer, _listen, serve, stop
 
 # What Flask-Session's defaults and the seed's routes leave unsafe, shown by the handle.
@@ -21,30 +21,6 @@ FLASK_SESSION_INSECURE = [
     "no new id at login",
     "31-day cookie without SameSite",
 ]
-
-
-class FlaskSessionRecords:
-    """Stands in for a store: Flask-Session 0.8 has no API that lists its sessions."""
-
-    kind = "flask-session"
-
-    def get(self, sid: str) -> None:
-        return None
-
-    def all(self) -> list:
-        return []
-
-    def length(self) -> int:
-        return 0
-
-    def clear(self) -> None:
-        pass
-
-    def prune(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        pass
 
 
 def start_flask_session_app(name: str = "flask-session") -> LabServer:
@@ -73,7 +49,7 @@ def start_flask_session_app(name: str = "flask-session") -> LabServer:
     )
     Session(app)
     register_seed_routes(app)  # its logout falls back to session.clear(): Flask-Session's way
-    app.store = FlaskSessionRecords()
+    app.store = UnlistedStore("flask-session", "Flask-Session 0.8 has no API that lists sessions")
     app.insecure_choices = FLASK_SESSION_INSECURE
     listening = _listen(0)
     try:

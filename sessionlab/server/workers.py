@@ -149,11 +149,11 @@ def start_workers(
             StoreNotSharedWarning,
             stacklevel=4,  # the caller of sl.start
         )
-    from .app import ClientSideStore
+    from .app import UnlistedStore
     from .stores import make_store
 
     if store == "cookie":  # Flask's own session: nothing on the server to share
-        store = ClientSideStore()
+        store = UnlistedStore()
     else:
         store = make_store(store, name=options.get("name", "sessionlab"))
     encoded = encode_options({**options, "store": reopenable(store)}, store)
