@@ -78,7 +78,7 @@ def test_restarting_by_name_replaces_the_processes_and_stop_ends_them():
 def test_workers_die_with_a_parent_that_skips_atexit():
     script = (
         "import os, sessionlab as sl\n"
-        "lab = sl.start(store='sqlite', name='orphan', workers=2)\n"
+        "lab = sl.start(store='cookie', name='orphan', workers=2)  # no files left\n"
         "print(lab.port, flush=True)\n"
         "os._exit(0)  # no atexit: as when a kernel is killed\n"
     )
