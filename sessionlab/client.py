@@ -77,7 +77,17 @@ class Client:
     def request(
         self, method: str, path: str, *, label: str = "", **kwargs: Any
     ) -> requests.Response:
-        """Send a request to ``path`` (relative to the base URL) and record it."""
+        """Send a request to ``path`` (relative to the base URL) and record it.
+
+        ``label`` names the step in the history; other arguments go to requests.
+
+        >>> import sessionlab as sl
+        >>> with sl.start(store="memory", name="doc-request") as lab:
+        ...     client = sl.Client(lab.url)
+        ...     _ = client.request("GET", "/user/alice", label="log in")
+        ...     client.history[["label", "path", "status"]].values.tolist()
+        [['log in', '/user/alice', 200]]
+        """
         url = urljoin(self.base_url, path.lstrip("/"))
         kwargs.setdefault("timeout", self.timeout)
         # Per request: REQUESTS_CA_BUNDLE would otherwise override a Session's verify.
@@ -98,9 +108,11 @@ class Client:
             self._label = ""
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
+        """``request("GET", path)``: ``client.get("/user").text``."""
         return self.request("GET", path, **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> requests.Response:
+        """``request("POST", path)``: ``client.post("/login", data={"user": "alice"})``."""
         return self.request("POST", path, **kwargs)
 
     def cycle(self, user: str = "alice") -> list[requests.Response]:

@@ -147,7 +147,15 @@ def _is_deletion(row: dict[str, Any]) -> bool:
 
 
 def set_cookie_frame(client: Client) -> pd.DataFrame:
-    """Every Set-Cookie header the client received, parsed, with the step it came in."""
+    """Every Set-Cookie header the client received, parsed, with the step it came in.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory", name="doc-set-cookie") as lab:
+    ...     client = sl.Client(lab.url)
+    ...     _ = client.cycle("alice")
+    ...     sl.set_cookie_frame(client)[["step", "effect", "SameSite"]].values.tolist()
+    [[1, 'set', 'Lax'], [3, 'delete', 'Lax']]
+    """
     blank = dict.fromkeys(["Path", "Domain", "Expires", "Max-Age", "SameSite"], "")
     rows = [
         {**blank, "step": exchange.step, **parse_set_cookie(header)}
@@ -158,7 +166,15 @@ def set_cookie_frame(client: Client) -> pd.DataFrame:
 
 
 def history_frame(client: Client) -> pd.DataFrame:
-    """One row per exchange: the Cookie header sent, the Set-Cookie headers received."""
+    """One row per exchange: the Cookie header sent, the Set-Cookie headers received.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory", name="doc-history") as lab:
+    ...     client = sl.Client(lab.url)
+    ...     _ = client.cycle("alice")
+    ...     sl.history_frame(client)["body"].tolist()[-1]
+    'user logged out!'
+    """
     rows = [
         {
             "step": e.step,

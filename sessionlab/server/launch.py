@@ -230,7 +230,13 @@ def _start_workers(workers: int, port: int, **options: Any) -> LabServer:
 
 
 def stop(name: str | None = None) -> None:
-    """Stop the server called ``name``, or every running server."""
+    """Stop the server called ``name``, or every running server.
+
+    >>> import sessionlab as sl
+    >>> _ = sl.start(store="memory", name="doc-stop-all")
+    >>> sl.stop("doc-stop-all"); "doc-stop-all" in sl.running()
+    False
+    """
     with _registry_lock:
         labs = [_running[name]] if name in _running else [] if name else list(_running.values())
     for lab in labs:
@@ -238,7 +244,13 @@ def stop(name: str | None = None) -> None:
 
 
 def running() -> dict[str, LabServer]:
-    """The servers this process is running, by name."""
+    """The servers this process is running, by name.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory", name="doc-running") as lab:
+    ...     sl.running()["doc-running"] is lab
+    True
+    """
     with _registry_lock:
         return dict(_running)
 
