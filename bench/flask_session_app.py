@@ -11,28 +11,9 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, session
-from markupsafe import escape
+from flask import Flask
 
-
-def seed_routes(app: Flask) -> Flask:
-    @app.get("/user/<user>")
-    def set_user(user: str) -> str:
-        session["name"] = user
-        return '<p>Session Set: <a href="/user">View Here</a></p>'
-
-    @app.get("/user")
-    def show_user() -> str:
-        if "name" in session:
-            return f'{escape(session["name"])}<br /><a href="/logout">Logout</a>'
-        return "user logged out!"
-
-    @app.get("/logout")
-    def logout() -> str:
-        session.clear()
-        return '<br />logged out!<br /><a href="/user">Check Session</a>'
-
-    return app
+from sessionlab.server.app import register_seed_routes
 
 
 def flask_session() -> Flask:
@@ -56,7 +37,8 @@ def flask_session() -> Flask:
         )
         app.config["SESSION_SQLALCHEMY"] = SQLAlchemy(app)
     Session(app)
-    return seed_routes(app)
+    register_seed_routes(app)  # the lab's own routes: the same work, route for route
+    return app
 
 
 def bare() -> Flask:

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 import sessionlab as sl
+from sessionlab.server.app import create_app
 from sessionlab.server.redis_server import redis_server_binary
+from sessionlab.server.sessions import Timeouts
 from sessionlab.server.stores import MemoryStore, Record, SQLiteStore
 from tests.conftest import need_service
 
@@ -21,33 +23,98 @@ def store_kind(request) -> str:
     return request.param
 
 
-def logged_in(client: sl.Client) -> bool:
+def logged_in(client) -> bool:
     return client.get("/user").text != "user logged out!"
 
 
-def test_idle_timeout_rolls_with_each_request_then_ends_the_session(store_kind):
-    with sl.start(store=store_kind, name=f"t-idle-{store_kind}", idle_timeout=0.6) as lab:
+class FakeClock:
+    """Stands in for ``time.time``: the expiry logic, tested to the second without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(time, "time", clock)
+    return clock
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def app_on_a_clock(request, clock):
+    """An in-process app (Flask's test client) whose stores read the fake clock."""
+
+    def make(idle: float, absolute: float):
+        app = create_app(
+            store=request.param, secret=secrets.token_hex(32), timeouts=Timeouts(idle, absolute)
+        )
+        request.addfinalizer(app.store.close)
+        return app
+
+    return make
+
+
+def test_idle_timeout_rolls_with_each_request_then_ends_the_session(app_on_a_clock, clock):
+    app = app_on_a_clock(idle=60, absolute=3600)
+    client = app.test_client()
+    client.get("/user/alice")
+    for _ in range(3):  # 177 s in all, kept alive by a request every 59 s
+        clock.advance(59)
+        assert logged_in(client)
+    assert app.store.all()[0].expires == clock.now + 60  # pushed forward by the last request
+    clock.advance(61)
+    assert not logged_in(client)
+    assert app.store.all() == []
+
+
+def test_absolute_lifetime_ends_even_an_active_session(app_on_a_clock, clock):
+    app = app_on_a_clock(idle=60, absolute=100)
+    client = app.test_client()
+    client.get("/user/alice")
+    login = clock.now
+    clock.advance(50)
+    assert logged_in(client)
+    assert app.store.all()[0].expires == login + 100  # the lifetime binds, not now + idle
+    clock.advance(49)
+    assert logged_in(client)
+    clock.advance(2)
+    assert not logged_in(client)
+
+
+# End to end, on every store (Redis expires keys on its own clock): margins of a second or
+# more, so that a busy machine cannot make them fail, but a timeout not enforced still does.
+
+
+def test_idle_timeout_rolls_and_ends_on_a_real_server(store_kind):
+    with sl.start(store=store_kind, name=f"t-idle-{store_kind}", idle_timeout=1.5) as lab:
         client = sl.Client(lab.url)
         client.get("/user/alice")
-        for _ in range(3):  # 1.2 s in all: twice the idle timeout, kept alive by activity
-            time.sleep(0.4)
+        for _ in range(4):  # 2 s in all, longer than the idle timeout, kept alive by activity
+            time.sleep(0.5)
             assert logged_in(client)
-        assert 0.3 < lab.store.all()[0].expires - time.time() <= 0.6  # the idle timeout
-        time.sleep(0.8)
+        assert 0 < lab.store.all()[0].expires - time.time() <= 1.5  # the idle timeout
+        time.sleep(2.5)
         assert not logged_in(client)
         assert lab.store.all() == []
 
 
-def test_absolute_lifetime_ends_even_an_active_session(store_kind):
+def test_absolute_lifetime_ends_an_active_session_on_a_real_server(store_kind):
     name = f"t-absolute-{store_kind}"
-    with sl.start(store=store_kind, name=name, idle_timeout=5, absolute_timeout=1.0) as lab:
+    with sl.start(store=store_kind, name=name, idle_timeout=30, absolute_timeout=1.5) as lab:
         client = sl.Client(lab.url)
         client.get("/user/alice")
+        login = time.monotonic()
         # The store table shows the lifetime, not the idle timeout, as the binding limit.
-        assert sl.store_frame(lab.store)["expires_in"][0] <= pd.Timedelta(seconds=1)
-        time.sleep(0.6)
+        assert sl.store_frame(lab.store)["expires_in"][0] <= pd.Timedelta(seconds=2)
         assert logged_in(client)
-        time.sleep(0.6)
+        time.sleep(max(0.0, 2.5 - (time.monotonic() - login)))
         assert not logged_in(client)
 
 

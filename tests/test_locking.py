@@ -76,18 +76,18 @@ def test_a_lock_held_too_long_gives_503_with_the_fix(kind):
         waited = time.monotonic() - started
         locks.release(held)
         assert refused.status_code == 503 and "lock_timeout=" in refused.text
-        assert 0.1 <= waited < 2
+        assert 0.1 <= waited < 10  # it waited its lock_timeout, and then gave up
         assert client.get("/cart/add/pear").status_code == 200
         assert lab.store.all()[0].data["cart"] == ["pear"]  # the refused request changed nothing
 
 
 def test_a_lock_whose_holder_died_is_taken_over_after_its_lease(tmp_path):
     path = tmp_path / "locks.sqlite3"
-    dead_holder = SQLiteLocks(ConnectionPool(path), lease=0.2)
+    started = time.monotonic()  # before the lease starts: the wait is at least the lease
+    dead_holder = SQLiteLocks(ConnectionPool(path), lease=0.5)
     dead_holder.acquire("abc", timeout=1)  # and never released
-    started = time.monotonic()
-    handle = SQLiteLocks(ConnectionPool(path), lease=30).acquire("abc", timeout=2)
-    assert 0.1 < time.monotonic() - started < 1.5
+    handle = SQLiteLocks(ConnectionPool(path), lease=30).acquire("abc", timeout=10)
+    assert 0.45 < time.monotonic() - started < 9  # taken over, not stolen early
     assert handle[0] == "abc"
 
 
@@ -98,7 +98,7 @@ def test_private_page_sends_you_to_login_and_back():
         assert first.status_code == 302 and first.headers["Location"] == "/login?next=/private"
         assert '<form method="post"' in client.get(first.headers["Location"]).text
         before = client.http.cookies.get(lab.name)
-        back = client.post("/login?next=/private", data={"name": "alice"}, allow_redirects=False)
+        back = client.post("/login?next=/private", data={"user": "alice"}, allow_redirects=False)
         assert back.headers["Location"] == "/private"
         assert client.http.cookies[lab.name] != before  # a new id at login
         assert client.get("/private").text == "<p>Welcome to your private page, alice.</p>"
@@ -109,7 +109,7 @@ def test_login_never_redirects_off_site(target):
     with sl.start(store="memory", name="t-open-redirect") as lab:
         client = sl.Client(lab.url)
         response = client.post(
-            "/login", params={"next": target}, data={"name": "a"}, allow_redirects=False
+            "/login", params={"next": target}, data={"user": "a"}, allow_redirects=False
         )
         assert response.headers["Location"] == "/user"
 

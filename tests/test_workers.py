@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import secrets
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,6 +16,7 @@ import pytest
 
 import sessionlab as sl
 from sessionlab.server.redis_server import redis_server_binary, wait_for_port
+from sessionlab.server.stores import Record, SQLiteStore
 from sessionlab.server.workers import WORKER_HEADER, StoreNotSharedWarning, start_workers
 from tests.conftest import need_service
 
@@ -123,3 +128,81 @@ def test_gunicorn_serves_the_same_app_for_comparison():
 def test_unknown_server_is_named():
     with pytest.raises(ValueError, match="granian, gunicorn"):
         start_workers({"store": "memory"}, workers=1, server="uvicorn")
+
+
+def test_a_server_started_from_a_thread_outlives_that_thread():
+    started = {}
+    worker = threading.Thread(
+        target=lambda: started.update(
+            lab=sl.start(store="cookie", name="t-workers-thread", workers=1)
+        )
+    )
+    worker.start()
+    worker.join()  # an executor thread that has done its job
+    lab = started["lab"]
+    try:
+        time.sleep(1.0)  # a parent-death signal would have ended the server by now
+        assert lab.running
+        assert sl.Client(lab.url).get("/user/alice").status_code == 200
+    finally:
+        lab.stop()
+
+
+def environment_reveals(pid: int, secret: str) -> bool:
+    """Does the process's environment hold ``secret``, plain or inside base64?"""
+    with open(f"/proc/{pid}/environ", "rb") as file:
+        values = [entry.partition(b"=")[2] for entry in file.read().split(b"\0")]
+    for value in values:
+        try:
+            decoded = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            decoded = b""
+        if secret.encode() in value or secret.encode() in decoded:
+            return True
+    return False
+
+
+def test_the_secret_never_enters_a_process_environment():
+    secret = secrets.token_hex(32)
+    with sl.start(store="sqlite", name="t-workers-secret", secret=secret, workers=2) as lab:
+        assert sl.Client(lab.url).get("/user/alice").status_code == 200  # the workers have it
+        for pid in [lab._process.pid, *lab.pids]:
+            assert not environment_reveals(pid, secret), f"the secret is in {pid}'s environment"
+        options = lab.options_path
+        assert options.stat().st_mode & 0o777 == 0o600
+        assert options.parent.stat().st_mode & 0o777 == 0o700
+    assert not options.exists()  # removed on stop
+
+
+class ClosingSQLiteStore(SQLiteStore):
+    """A SQLite store that remembers whether it was closed."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+
+def test_stop_leaves_a_store_passed_in_open_and_closes_its_own(tmp_path):
+    store = ClosingSQLiteStore(tmp_path / "mine.sqlite3")
+    with sl.start(store=store, name="t-workers-own-store", workers=1) as lab:
+        sl.Client(lab.url).get("/user/alice")
+    assert not store.closed  # the caller's store: still open and usable
+    assert [r.data for r in store.all()] == [{"name": "alice"}]
+    now = time.time()
+    store.set(Record("abc", {"name": "bob"}, created=now, expires=now + 60))
+    assert store.get("abc").data == {"name": "bob"}
+    store.close()
+    with sl.start(store="sqlite", name="t-workers-own-store", workers=1) as lab:
+        made = lab.store
+        assert made.path.exists()
+    assert not made.path.exists()  # the lab made it, so the lab closed it (and its file)
+
+
+def test_the_handle_names_the_seeds_insecure_choices():
+    with sl.start(store="cookie", name="t-workers-repr", workers=1) as lab:
+        assert repr(lab).endswith(
+            "; insecure, for teaching: GET login and logout, no new id at login, "
+            "client-side sessions cannot be revoked>"
+        )

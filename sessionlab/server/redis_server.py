@@ -2,23 +2,22 @@
 
 The server is a child process that dies with its parent: ``stop()`` and an atexit hook end
 it, and on Linux the kernel sends it SIGTERM if the parent (a Jupyter kernel, a test run)
-dies without running atexit. Nothing is written to disk: RDB snapshots and the AOF are off,
-so a private server never leaves a ``dump.rdb`` behind.
+dies without running atexit (see children.py). Nothing is written to disk: RDB snapshots
+and the AOF are off, so a private server never leaves a ``dump.rdb`` behind.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
+
+from .children import spawn
 
 HOST = "127.0.0.1"
 
@@ -59,12 +58,11 @@ class RedisServer:
         # Picking a free port and then binding it is racy; retry if another process wins.
         for _attempt in range(5):
             self.port = free_port()
-            self._process = subprocess.Popen(
+            self._process = spawn(
                 [binary, *redis_arguments(self.port, self._workdir.name)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
             if wait_for_port(self.port, self._process, startup_timeout):
                 break
@@ -141,10 +139,3 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> bool:
             return True
         time.sleep(0.02)
     return False
-
-
-def die_with_parent() -> None:
-    """In the child, before exec: ask Linux to send SIGTERM when the parent dies."""
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

@@ -11,7 +11,7 @@
 >>> client = create_app(store="memory", secret="x" * 64).test_client()
 >>> client.get("/private").headers["Location"]
 '/login?next=/private'
->>> client.post("/login?next=/private", data={"name": "alice"}).headers["Location"]
+>>> client.post("/login?next=/private", data={"user": "alice"}).headers["Location"]
 '/private'
 >>> client.get("/private").get_data(as_text=True)
 '<p>Welcome to your private page, alice.</p>'
@@ -32,7 +32,7 @@ CATALOGUE_LOOKUP_SECONDS = 0.005
 
 LOGIN_FORM = (
     '<form method="post" action="{action}">'
-    '<label>Name <input name="name" autofocus></label> <button>Log in</button></form>'
+    '<label>Name <input name="user" autofocus></label> <button>Log in</button></form>'
 )
 
 
@@ -67,7 +67,7 @@ def register_shop_routes(app: Flask) -> None:
         back = safe_next(request.args.get("next"))
         if request.method == "GET":
             return LOGIN_FORM.format(action=escape(request.full_path.rstrip("?")))
-        name = request.form.get("name", "").strip()
+        name = request.form.get("user", "").strip()  # the field 05's hardened login uses
         if not name:
             return LOGIN_FORM.format(action=escape(request.full_path.rstrip("?"))), 400
         if hasattr(session, "regenerate"):

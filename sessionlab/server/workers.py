@@ -2,10 +2,13 @@
 
 Deployments run several processes so that one slow request or one busy core does not hold
 up the rest. Each process builds its own app, so everything that makes the app must cross a
-process boundary: the options are pickled, and a store object is re-opened from what names
-it (memory: a new, empty dict per worker; SQLite: the file's path; Redis: url and prefix).
-A memory store therefore cannot be shared: each worker keeps its own sessions, and a request
-that lands on another worker finds none. That combination warns.
+process boundary. The options (the signing secret among them) are pickled into a 0600 file
+in a private 0700 folder, removed on ``stop()``; never into the environment, which any process
+of the same user can read in ``/proc/<pid>/environ`` and which every child inherits. A store
+object is re-opened from what names it (memory: a new, empty dict per worker; SQLite: the
+file's path; Redis: url and prefix). A memory store therefore cannot be shared: each worker
+keeps its own sessions, and a request that lands on another worker finds none. That
+combination warns.
 
 The server is granian (a Rust HTTP server) by measurement: on this project's 2-core bench
 it serves the same Flask app about twice as fast as gunicorn's gthread workers, which is
@@ -18,7 +21,6 @@ signal), and takes its workers with it.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import pickle
@@ -33,11 +35,12 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from .redis_server import die_with_parent, free_port
+from .children import spawn
+from .redis_server import free_port
 from .stores import MemoryStore, RedisStore, SQLiteStore, Store
 
 HOST = "127.0.0.1"
-OPTIONS_VARIABLE = "SESSIONLAB_WORKER_OPTIONS"
+OPTIONS_VARIABLE = "SESSIONLAB_WORKER_OPTIONS_FILE"  # a path: the options are secret
 WORKER_HEADER = "X-Sessionlab-Worker"  # which process answered: see the requests spread
 READY_VARIABLE = "SESSIONLAB_READY_DIR"
 SERVERS = ("granian", "gunicorn")
@@ -57,10 +60,21 @@ class WorkerServer:
     it sees nothing, because each worker keeps its own.
     """
 
-    def __init__(self, name: str, store: Store, port: int, workers: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        store: Store,
+        port: int,
+        workers: int,
+        *,
+        owns_store: bool = True,
+        insecure_choices: list[str] | None = None,
+    ) -> None:
         self.name = name
         self.app = None  # the apps live in the worker processes
         self.store = store
+        self.owns_store = owns_store  # a store passed to start() is the caller's to close
+        self.insecure_choices = insecure_choices or []
         self.set_port(port)
         self.workers = workers
         self.pids: list[int] = []
@@ -72,6 +86,7 @@ class WorkerServer:
         self.log_path = Path(self._logdir.name) / "server.log"
         self.ready_dir = Path(self._logdir.name) / "ready"
         self.ready_dir.mkdir()
+        self.options_path = Path(self._logdir.name) / "options.pickle"
 
     def set_port(self, port: int) -> None:
         self.port = port
@@ -81,8 +96,9 @@ class WorkerServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def stop(self, close_store: bool = True) -> None:
-        """Stop the server and its workers, close the store. Safe to call twice."""
+    def stop(self, close_store: bool | None = None) -> None:
+        """Stop the server and its workers; close the store if the lab made it (or if
+        ``close_store``). Safe to call twice."""
         if self._stopped:
             return
         self._stopped = True
@@ -99,7 +115,7 @@ class WorkerServer:
         if self._process is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._process.pid, signal.SIGKILL)
-        if close_store:
+        if self.owns_store if close_store is None else close_store:
             self.store.close()
         self._logdir.cleanup()
         from . import launch  # the registry lives there; imported late to avoid a cycle
@@ -116,9 +132,11 @@ class WorkerServer:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
+        insecure = self.insecure_choices
+        teaching = f"; insecure, for teaching: {', '.join(insecure)}" if insecure else ""
         return (
             f"<WorkerServer {self.name!r} store={self.store.kind} workers={self.workers} "
-            f"{state} at {self.url}>"
+            f"{state} at {self.url}{teaching}>"
         )
 
 
@@ -149,24 +167,31 @@ def start_workers(
             StoreNotSharedWarning,
             stacklevel=4,  # the caller of sl.start
         )
-    from .app import UnlistedStore
+    from .app import AppConfig, UnlistedStore, insecure_choices
     from .stores import make_store
 
+    owns_store = isinstance(store, str)  # a store object passed in is the caller's to close
+    insecure = insecure_choices(AppConfig(**options))
     if store == "cookie":  # Flask's own session: nothing on the server to share
         store = UnlistedStore()
     else:
         store = make_store(store, name=options.get("name", "sessionlab"))
-    encoded = encode_options({**options, "store": reopenable(store)}, store)
+    encoded = encode_options({**options, "store": reopenable(store)}, store, owns_store)
     name = options.get("name", "sessionlab")
     for attempt in range(3):  # a port picked for granian can be taken before it binds it
-        lab = WorkerServer(name, store, 0, workers)
+        lab = WorkerServer(
+            name, store, 0, workers, owns_store=owns_store, insecure_choices=insecure
+        )
         try:
-            launch(lab, server, encoded, port, threads)
+            write_private(lab.options_path, encoded)
+            launch(lab, server, port, threads)
             lab.pids = wait_for_workers(lab, startup_timeout)
             return lab
         except PortTakenError:
             lab.stop(close_store=False)
             if port or attempt == 2:
+                if owns_store:
+                    store.close()
                 raise
         except BaseException:
             lab.stop()
@@ -178,9 +203,20 @@ class PortTakenError(OSError):
     """The server could not bind its port."""
 
 
-def launch(lab: WorkerServer, server: str, encoded: str, port: int, threads: int) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file that only this user can read (0600 from the start)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+
+
+def launch(lab: WorkerServer, server: str, port: int, threads: int) -> None:
     """Start the server process for ``lab``, its output going to ``lab.log_path``."""
-    env = {**os.environ, OPTIONS_VARIABLE: encoded, READY_VARIABLE: str(lab.ready_dir)}
+    env = {
+        **os.environ,
+        OPTIONS_VARIABLE: str(lab.options_path),
+        READY_VARIABLE: str(lab.ready_dir),
+    }
     pass_fds: tuple[int, ...] = ()
     listener = None
     if server == "gunicorn":  # gunicorn takes a bound socket: the port is ours already
@@ -200,7 +236,7 @@ def launch(lab: WorkerServer, server: str, encoded: str, port: int, threads: int
             "--workers-kill-timeout", "2", "sessionlab.server.workers:worker_app",
         ]  # fmt: skip
     with open(lab.log_path, "wb") as log:
-        lab._process = subprocess.Popen(
+        lab._process = spawn(
             command,
             env=env,
             pass_fds=pass_fds,
@@ -208,7 +244,6 @@ def launch(lab: WorkerServer, server: str, encoded: str, port: int, threads: int
             stdout=log,
             stderr=log,
             start_new_session=True,
-            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     if listener is not None:
         listener.close()  # the server has it now; our copy would keep the port open
@@ -235,11 +270,12 @@ def reopen(spec: Any) -> Any:
     return spec
 
 
-def encode_options(options: dict[str, Any], store: Store) -> str:
+def encode_options(options: dict[str, Any], store: Store, owns_store: bool = True) -> bytes:
     try:
-        return base64.b64encode(pickle.dumps(options)).decode()
+        return pickle.dumps(options)
     except (pickle.PicklingError, TypeError, AttributeError) as error:
-        store.close()
+        if owns_store:
+            store.close()
         raise TypeError(
             f"workers=N needs options that can be sent to another process ({error}): "
             "pass module-level functions (not lambdas) and picklable store objects"
@@ -290,7 +326,7 @@ def worker_app() -> Any:
     """The Flask app of one worker, built from the options the parent sent."""
     from .app import create_app
 
-    options = pickle.loads(base64.b64decode(os.environ[OPTIONS_VARIABLE]))
+    options = pickle.loads(Path(os.environ[OPTIONS_VARIABLE]).read_bytes())
     app = create_app(**{**options, "store": reopen(options["store"])})
     pid = str(os.getpid())
 
