@@ -44,10 +44,10 @@ def redis_server_binary() -> str | None:
 class RedisServer:
     """A redis-server child process on a free port of 127.0.0.1.
 
-    >>> server = RedisServer()  # doctest: +SKIP
-    >>> server.url  # doctest: +SKIP
-    'redis://127.0.0.1:41213/0'
-    >>> server.stop()  # doctest: +SKIP
+    >>> server = RedisServer()
+    >>> server.url.startswith("redis://127.0.0.1:")
+    True
+    >>> server.stop()
     """
 
     def __init__(self, startup_timeout: float = 10.0) -> None:

@@ -65,11 +65,11 @@ class RedisStore:
     ``url`` names a Redis server (``redis://127.0.0.1:6379/0``); without one, a private
     redis-server is started on a free port of 127.0.0.1 and reused by later stores.
 
-    >>> store = RedisStore(prefix="doc:")  # doctest: +SKIP
+    >>> store = RedisStore(prefix="doc:")
     >>> store.set(Record("abc", {"name": "alice"}, created=0.0, expires=time.time() + 60))
-    ... # doctest: +SKIP
-    >>> store.get("abc").data  # doctest: +SKIP
+    >>> store.get("abc").data
     {'name': 'alice'}
+    >>> store.clear()
     """
 
     kind = "redis"
