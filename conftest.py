@@ -1,4 +1,4 @@
-"""Doctests of modules that need a service follow the same rule as tests/: skip on a laptop
+"""Doctests and notebooks that need a service follow the same rule as tests/: skip on a laptop
 that lacks it, fail where services are required (SESSIONLAB_REQUIRE_SERVICES=1, as in CI)."""
 
 from __future__ import annotations
@@ -8,7 +8,11 @@ import shutil
 
 import pytest
 
-NEEDS_REDIS = ("sessionlab/server/stores/redis.py", "sessionlab/server/redis_server.py")
+NEEDS_REDIS = (
+    "sessionlab/server/stores/redis.py",
+    "sessionlab/server/redis_server.py",
+    "notebooks/03-stores-and-scale.ipynb",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

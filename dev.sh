@@ -54,7 +54,7 @@ case "$command" in
         ;;
     lint)
         setup
-        "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
+        "$VENV/bin/ruff" check --no-cache . && "$VENV/bin/ruff" format --no-cache --check .
         ;;
     *)
         sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'

@@ -56,6 +56,7 @@ HISTORY_COLUMNS = [
     "Set-Cookie",
     "body",
 ]
+MAX_TIMEDELTA_SECONDS = 9e9  # pandas Timedeltas are int64 nanoseconds: about 292 years
 TIMELINE_COLUMNS = ["step", "request", "status", "client holds", "server holds", "changed"]
 
 
@@ -213,16 +214,21 @@ def records_frame(records: Iterable[Any], now: float) -> pd.DataFrame:
     records = list(records)
     created = np.fromiter((r.created for r in records), float, len(records))
     expires = np.fromiter((r.expires for r in records), float, len(records))
-    left = np.where(np.isfinite(expires), np.ceil(expires - now), np.nan)  # rounded up: stable
     return pd.DataFrame(
         {
             "id": [r.sid for r in records],
             "data": [r.data for r in records],
-            "created_ago": pd.to_timedelta(np.floor(np.maximum(0.0, now - created)), unit="s"),
-            "expires_in": pd.to_timedelta(left, unit="s"),
+            "created_ago": _whole_seconds(np.floor(np.maximum(0.0, now - created))),
+            "expires_in": _whole_seconds(np.ceil(expires - now)),  # rounded up: stable
         },
         columns=STORE_COLUMNS,
     )
+
+
+def _whole_seconds(values: np.ndarray) -> pd.TimedeltaIndex:
+    """Seconds as Timedeltas; NaT where pandas cannot hold them (never, or past ~292 years)."""
+    representable = np.isfinite(values) & (np.abs(values) < MAX_TIMEDELTA_SECONDS)
+    return pd.to_timedelta(np.where(representable, values, np.nan), unit="s")
 
 
 # -- both, step by step ----------------------------------------------------------------

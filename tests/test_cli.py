@@ -60,3 +60,15 @@ def test_a_busy_port_is_a_one_line_error_not_a_traceback():
     assert result.returncode == 2
     assert result.stderr.startswith("sessionlab: cannot listen on 127.0.0.1:")
     assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_route_spec_is_a_one_line_error():
+    result = subprocess.run(
+        [*COMMAND, "audit", "http://127.0.0.1:1", "--login", "POST /login user"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "expected 'METHOD /path [field=value ...]'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from conftest import need_service
 from flask import Flask, session
 
 import sessionlab as sl
+from conftest import need_service
 from sessionlab.cookies import sign_sessionlab
 from sessionlab.crack import tamper
 

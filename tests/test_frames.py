@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 
 import sessionlab as sl
@@ -150,3 +152,13 @@ def test_timeline_says_when_the_same_id_is_signed_anew():
         client.get("/user/alice2")  # a write: re-signed with the new key, same id
         changed = sl.timeline(client)["changed"].tolist()
     assert changed == ["cookie set; record created", "", "cookie re-signed; record updated"]
+
+
+def test_store_frame_shows_never_for_expiries_pandas_cannot_hold():
+    now = time.time()
+    store = sl.MemoryStore()
+    store.set(sl.Record("far", {"n": 1}, created=now, expires=now + 1e12))
+    store.set(sl.Record("never", {"n": 2}, created=now, expires=float("inf")))
+    frame = sl.store_frame(store, now=now)
+    assert frame["expires_in"].isna().tolist() == [True, True]
+    assert frame["created_ago"].tolist() == [pd.Timedelta(0), pd.Timedelta(0)]

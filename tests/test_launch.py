@@ -120,3 +120,15 @@ def test_the_handle_names_the_seed_profiles_insecure_choices():
             "insecure, for teaching: GET login and logout, no new id at login, "
             "client-side sessions cannot be revoked" in repr(lab)
         )
+
+
+def test_sqlite_in_memory_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="one database per connection"):
+        sl.SQLiteStore(":memory:")
+
+
+def test_a_closed_sqlite_store_says_so_instead_of_reopening(tmp_path):
+    store = sl.SQLiteStore(tmp_path / "s.sqlite3")
+    store.close()
+    with pytest.raises(RuntimeError, match="is closed"):
+        store.length()

@@ -60,7 +60,9 @@ def route(spec: str | None, default: Route, token_from: str | None) -> Route:
     """
     if spec is None:
         return Route(default.method, default.path, default.form, token_from or default.token_from)
-    method, path, *fields = spec.split()
+    method, path, *fields = spec.split() + [""] * (2 - len(spec.split()))
+    if not path.startswith("/") or not all("=" in field for field in fields):
+        raise ValueError(f"route {spec!r}: expected 'METHOD /path [field=value ...]'")
     form = dict(field.split("=", 1) for field in fields)
     return Route(method.upper(), path, form, token_from)
 

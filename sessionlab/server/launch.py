@@ -171,8 +171,13 @@ def start(
             **options,
             **app_options,
         )
-        tls = local_tls() if profile == "hardened" else None  # Secure cookies need https
-        return serve(name, app, listening, tls=tls, owns_store=owns_store)
+        try:
+            tls = local_tls() if profile == "hardened" else None  # Secure cookies need https
+            return serve(name, app, listening, tls=tls, owns_store=owns_store)
+        except BaseException:
+            if owns_store:  # the store was made for this server, which never ran
+                app.store.close()
+            raise
     finally:
         listening.close()  # Werkzeug holds its own duplicate of the socket
 

@@ -86,6 +86,8 @@ class WorkerServer:
         self.log_path = Path(self._logdir.name) / "server.log"
         self.ready_dir = Path(self._logdir.name) / "ready"
         self.ready_dir.mkdir()
+        # Holds the secret, 0600 in a 0700 folder: removed by stop() or at interpreter exit;
+        # only a killed kernel leaves it behind, readable by its own user alone.
         self.options_path = Path(self._logdir.name) / "options.pickle"
 
     def set_port(self, port: int) -> None:

@@ -37,19 +37,26 @@ class ConnectionPool:
     Werkzeug serves every connection in a new thread, so a connection per thread would leave
     one open file per request behind. The pool holds as many as ran at once, no more.
 
-    >>> pool = ConnectionPool(":memory:")
+    >>> import tempfile
+    >>> pool = ConnectionPool(Path(tempfile.mkdtemp()) / "doc.sqlite3")
     >>> pool.fetchone("SELECT 1 + 1")
     (2,)
+    >>> pool.close()
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        if str(path) == ":memory:" or str(path).startswith("file::memory:"):
+            raise ValueError("in-memory SQLite is one database per connection: give a file path")
         self.path = path
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
+        if self._closed:
+            raise RuntimeError(f"the SQLite store at {self.path} is closed")
         try:
             db = self._idle.get_nowait()
         except queue.Empty:
@@ -57,7 +64,10 @@ class ConnectionPool:
         try:
             yield db
         finally:
-            self._idle.put(db)
+            if self._closed:
+                db.close()  # closed while lent out: do not hand it out again
+            else:
+                self._idle.put(db)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
@@ -85,11 +95,11 @@ class ConnectionPool:
             db.executescript(sql)
 
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             opened, self._opened = self._opened, []
         for db in opened:
             db.close()
-        self._idle = queue.SimpleQueue()
 
 
 class SQLiteStore:
