@@ -194,11 +194,7 @@ def check_unknown_id(target: Target) -> Finding:
 
 def check_tampered_cookie(target: Target) -> Finding:
     """Log in, change one character of the cookie's id (or payload), and view with it."""
-    aliases = Aliases()
-    client = target.client()
-    target.login(client, VICTIM)
-    good = target.cookie(client) or ""
-    aliases.cookie_value(good)
+    client, good, aliases = target.logged_in_victim()
     forged = tamper(good)
     attacker = target.client()
     target.plant(attacker, forged)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..frames import parse_set_cookie
 from .finding import FAIL, Finding, verdict
-from .target import VICTIM, Aliases, Target, evidence
+from .target import VICTIM, Target, evidence
 
 # The attributes a deleting Set-Cookie must repeat, or a browser keeps the old cookie
 # (Path, Domain) or refuses the deletion (Secure on a __Host- cookie).
@@ -15,11 +15,7 @@ MATCHING = ("Path", "Domain", "Secure", "HttpOnly", "SameSite")
 
 def check_logout_on_server(target: Target) -> Finding:
     """Log in, keep the cookie, log out, then replay the kept cookie from a fresh client."""
-    aliases = Aliases()
-    client = target.client()
-    target.login(client, VICTIM)
-    before = target.cookie(client) or ""
-    aliases.cookie_value(before)
+    client, before, aliases = target.logged_in_victim()
     target.logout(client)
     replay = target.client()
     target.plant(replay, before)
@@ -37,11 +33,8 @@ def check_logout_on_server(target: Target) -> Finding:
 
 def check_logout_clears_cookie(target: Target) -> Finding:
     """The logout response must delete the cookie, repeating the attributes it was set with."""
-    aliases = Aliases()
     name, issued, _ = target.issued()
-    client = target.client()
-    target.login(client, VICTIM)
-    aliases.cookie_value(target.cookie(client) or "")
+    client, _, aliases = target.logged_in_victim()
     start = len(client.exchanges)
     target.logout(client)
     shown = client.exchanges[start:]

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from .finding import COULD_NOT_TEST, Finding, verdict
-from .target import VICTIM, Aliases, Target, evidence
+from .target import VICTIM, Target, evidence
 
 
 def positive_wait(wait: float | None, option: str) -> float | None:
@@ -39,10 +39,7 @@ def idle_check(wait: float | None) -> Callable[[Target], Finding]:
                 COULD_NOT_TEST,
                 "not run: give the idle wait (idle=SECONDS, --idle)",
             )
-        client = target.client()
-        target.login(client, VICTIM)
-        aliases = Aliases()
-        aliases.cookie_value(target.cookie(client) or "")
+        client, _, aliases = target.logged_in_victim()
         time.sleep(wait)
         start = len(client.exchanges)
         alive = target.logged_in(client, VICTIM)
@@ -71,10 +68,7 @@ def absolute_check(wait: float | None, idle: float | None) -> Callable[[Target],
             )
         # Visit often enough that an idle timeout cannot be what ends the session.
         every = min(wait, idle if idle is not None else wait) / 4
-        client = target.client()
-        target.login(client, VICTIM)
-        aliases = Aliases()
-        aliases.cookie_value(target.cookie(client) or "")
+        client, _, aliases = target.logged_in_victim()
         started = time.monotonic()
         alive, start = True, len(client.exchanges)
         while alive and time.monotonic() - started < wait:

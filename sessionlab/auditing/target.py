@@ -128,6 +128,16 @@ class Target:
     def login(self, client: Client, user: str = VICTIM) -> requests.Response:
         return self.send(client, self.routes.login, user)
 
+    def logged_in_victim(self) -> tuple[Client, str, Aliases]:
+        """A new client logged in as the victim, its session cookie, and evidence aliases
+        that already name that cookie ``value1``."""
+        client = self.client()
+        self.login(client, VICTIM)
+        cookie = self.cookie(client) or ""
+        aliases = Aliases()
+        aliases.cookie_value(cookie)
+        return client, cookie, aliases
+
     def logout(self, client: Client) -> requests.Response:
         return self.send(client, self.routes.logout)
 
