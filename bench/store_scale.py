@@ -21,9 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 import sessionlab as sl
-from sessionlab.frames import records_frame
+from sessionlab.server.redis_server import shared_redis_server
 from sessionlab.server.stores import MemoryStore, Record, RedisStore, SQLiteStore
 from sessionlab.server.stores.redis import encode
+from sessionlab.tables import records_frame
 
 LIVE = 100_000
 EXPIRED = 10_000
@@ -71,7 +72,7 @@ def store_tables_and_pruning() -> None:
     stores = {
         "memory": MemoryStore(),
         "sqlite": SQLiteStore(),
-        "redis": RedisStore(prefix="bench-scale:"),
+        "redis": RedisStore(shared_redis_server().url, prefix="bench-scale:"),
     }
     print(f"store_frame of {LIVE:,} live sessions (+{EXPIRED:,} about to expire); then prune")
     print(

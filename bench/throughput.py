@@ -32,9 +32,8 @@ from pathlib import Path
 import requests
 
 import sessionlab as sl
-from sessionlab.server.app import CookieOptions
-from sessionlab.server.redis_server import free_port, shared_redis_server, wait_for_port
-from sessionlab.server.sessions import Timeouts
+from sessionlab.server.processes import ChildServer, free_port
+from sessionlab.server.redis_server import shared_redis_server
 from sessionlab.server.workers import start_workers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,13 +106,7 @@ def thread_server(kind: str):
 
 @contextlib.contextmanager
 def workers(kind: str, server: str):
-    options = {
-        "store": kind,
-        "name": f"bench-{kind}-{server}",
-        "secret": SECRET,
-        "cookie": CookieOptions(),
-        "timeouts": Timeouts(),
-    }
+    options = {"store": kind, "name": f"bench-{kind}-{server}", "secret": SECRET}
     with start_workers(options, workers=2, server=server, threads=THREADS) as lab:
         yield lab.url, lab.name
 
@@ -147,11 +140,13 @@ def python_server(kind: str, server: str):
                 str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                 f"flask_session_app:{factory}()",
             ]  # fmt: skip
-        with running(command, cwd=Path(__file__).parent, env=env) as process:
-            if not wait_for_port(port, process, 20):
-                raise RuntimeError(f"{server} did not start: {' '.join(command)}")
+        child = ChildServer(command, port=port, env=env, cwd=Path(__file__).parent)
+        child.start()
+        try:
             time.sleep(0.5)  # the second worker
             yield f"http://127.0.0.1:{port}", "bench" if kind != "bare" else None
+        finally:
+            child.stop()
 
 
 @contextlib.contextmanager

@@ -5,18 +5,20 @@ session server, drive it with a recording client, and look at both halves side b
 
 >>> import sessionlab as sl
 >>> with sl.start(store="memory", name="doc-face") as lab:
-...     client = sl.Client(lab.url, watch=lab.store)
+...     client = lab.client()
 ...     _ = client.cycle("alice")
 ...     sl.timeline(client)["server holds"].tolist()
 ['id1: {"name":"alice"}', 'id1: {"name":"alice"}', '(nothing)', '(nothing)']
 """
 
-from .auditing import Route, Routes, audit
-from .client import Client, Exchange
+from .auditing import audit
+from .client import Client
 from .cookies import (
     CookieAnatomy,
+    CookieFormat,
     anatomy_frame,
     decode_cookie,
+    parse_set_cookie,
     sign_express,
     sign_flask,
     sign_sessionlab,
@@ -24,39 +26,67 @@ from .cookies import (
     verify,
 )
 from .crack import CrackResult, crack, forge_flask, tamper
-from .frames import (
+from .diagrams import sequence_diagram
+from .errors import (
+    CannotTest,
+    ConfigError,
+    PortInUseError,
+    ServiceMissingError,
+    SessionlabError,
+    SessionlabWarning,
+    SessionLockTimeout,
+    StartError,
+    StoreClosedError,
+    StoreNotSharedWarning,
+    WeakSecretWarning,
+)
+from .recording import Exchange, JarCookie, Recorder
+from .routes import Route, Routes
+from .server.config import CookieOptions, LabConfig, Timeouts
+from .server.frameworks.flask_session import start_flask_session_app
+from .server.handle import LabServer, running, stop
+from .server.launch import start
+from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
+from .tables import (
     cookies_frame,
     history_frame,
-    parse_set_cookie,
     set_cookie_frame,
     store_frame,
     timeline,
 )
-from .pictures import sequence_diagram
-from .server.app import CookieOptions
-from .server.launch import LabServer, WeakSecretWarning, running, start, stop
-from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
-from .server.third_party import start_flask_session_app
-from .server.workers import StoreNotSharedWarning
 from .wordlist import load_wordlist
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CannotTest",
     "Client",
+    "ConfigError",
     "CookieAnatomy",
+    "CookieFormat",
     "CookieOptions",
     "CrackResult",
     "Exchange",
+    "JarCookie",
+    "LabConfig",
     "LabServer",
     "MemoryStore",
+    "PortInUseError",
     "Record",
+    "Recorder",
     "RedisStore",
     "Route",
     "Routes",
     "SQLiteStore",
+    "ServiceMissingError",
+    "SessionLockTimeout",
+    "SessionlabError",
+    "SessionlabWarning",
+    "StartError",
     "Store",
+    "StoreClosedError",
     "StoreNotSharedWarning",
+    "Timeouts",
     "WeakSecretWarning",
     "anatomy_frame",
     "audit",

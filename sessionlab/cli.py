@@ -70,8 +70,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
 def serve_command(args: argparse.Namespace) -> int:
     lab = sl.start(store=args.store, secret=args.secret, name=args.name, port=args.port)
     print(f"sessionlab: {args.store} sessions at {lab.url}/user/alice  (Ctrl-C to stop)")
-    if lab.app.insecure_choices:
-        print(f"insecure, for teaching: {', '.join(lab.app.insecure_choices)}", flush=True)
+    if lab.insecure_choices:
+        print(f"insecure, for teaching: {', '.join(lab.insecure_choices)}", flush=True)
     try:
         while lab.running:
             time.sleep(0.5)
@@ -84,7 +84,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def tour_command(args: argparse.Namespace) -> int:
     with sl.start(store=args.store, secret=args.secret, name=args.name) as lab:
-        client = sl.Client(lab.url, watch=lab.store)
+        client = lab.client()
         client.cycle(args.user)
         print(
             f"Tour of {args.store} sessions: what the client and the server hold after each step"

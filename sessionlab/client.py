@@ -1,51 +1,39 @@
 """Client: a requests.Session that records every exchange, redirects included.
 
 It knows only URLs, so it works against any web app, not just sessionlab's own server.
-Each exchange is recorded with the Cookie header that was actually sent and each raw
-Set-Cookie header that came back, which is what a learner needs to see the cookie's life.
-Optionally it watches a store (anything with ``all()``) and snapshots it after each request,
-so a timeline can show what the server held at each step.
+Each exchange is recorded (see recording.py) with the Cookie header that was actually sent
+and each raw Set-Cookie header that came back, which is what a learner needs to see the
+cookie's life. Optionally it watches a store (anything with ``all()``) and snapshots it
+after each request, so a timeline can show what the server held at each step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from http.cookiejar import Cookie
+from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-import pandas as pd
 import requests
 
+from .errors import ConfigError
+from .recording import JarCookie, Recorder
 
-class Watchable(Protocol):
-    def all(self) -> list[Any]: ...
+SEED_CYCLE = ("set", "view", "logout", "view again")
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One request and its response, as they crossed the wire."""
+def seed_cycle(user: str) -> list[tuple[str, str]]:
+    """The tutorial's cycle as (path, label) pairs: set the name, view, log out, view.
 
-    step: int
-    method: str
-    url: str
-    status: int
-    sent_cookie: str | None
-    set_cookies: tuple[str, ...]
-    body: str
-    elapsed_ms: float
-    redirect: bool = False
-    jar_after: tuple[Any, ...] = ()
-    store_after: tuple[Any, ...] | None = None
-    label: str = ""
-
-    @property
-    def path(self) -> str:
-        parts = urlsplit(self.url)
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+    >>> seed_cycle("a b")[0]
+    ('/user/a%20b', 'set')
+    """
+    paths = [f"/user/{quote(user, safe='')}", "/user", "/logout", "/user"]
+    return list(zip(paths, SEED_CYCLE, strict=True))
 
 
 @dataclass
-class Client:
+class Client(Recorder):
     """A recording HTTP client for one base URL.
 
     >>> import sessionlab as sl
@@ -55,18 +43,15 @@ class Client:
     'alice<br /><a href="/logout">Logout</a>'
     """
 
-    base_url: str
-    watch: Watchable | None = None
     timeout: float = 10.0
     verify: bool | str = True  # or the path of a CA bundle, e.g. the hardened lab's ca_path
-    exchanges: list[Exchange] = field(default_factory=list, init=False)
     http: requests.Session = field(default_factory=requests.Session, init=False)
 
     def __post_init__(self) -> None:
         self.base_url = str(self.base_url).rstrip("/") + "/"
         scheme = urlsplit(self.base_url).scheme
         if scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL, not {self.base_url!r}")
+            raise ConfigError(f"base_url must be an http(s) URL, not {self.base_url!r}")
         # requests calls response hooks for every hop of a redirect chain, in order.
         self.http.hooks["response"].append(self._record)
         self.http.verify = self.verify
@@ -85,7 +70,7 @@ class Client:
         >>> with sl.start(store="memory", name="doc-request") as lab:
         ...     client = sl.Client(lab.url)
         ...     _ = client.request("GET", "/user/alice", label="log in")
-        ...     client.history[["label", "path", "status"]].values.tolist()
+        ...     sl.history_frame(client)[["label", "path", "status"]].values.tolist()
         [['log in', '/user/alice', 200]]
         """
         url = urljoin(self.base_url, path.lstrip("/"))
@@ -117,13 +102,7 @@ class Client:
 
     def cycle(self, user: str = "alice") -> list[requests.Response]:
         """The tutorial's cycle: set the name, view it, log out, view again."""
-        steps = [
-            (f"/user/{quote(user, safe='')}", "set"),
-            ("/user", "view"),
-            ("/logout", "logout"),
-            ("/user", "view again"),
-        ]
-        return [self.get(path, label=label) for path, label in steps]
+        return [self.get(path, label=label) for path, label in seed_cycle(user)]
 
     def _record(self, response: requests.Response, **_: Any) -> requests.Response:
         """Response hook: runs before requests stores the response's cookies, so the jar
@@ -131,21 +110,17 @@ class Client:
         request = response.request
         jar = self.http.cookies.copy()
         requests.cookies.extract_cookies_to_jar(jar, request, response.raw)
-        self.exchanges.append(
-            Exchange(
-                step=len(self.exchanges) + 1,
-                method=request.method or "GET",
-                url=request.url or "",
-                status=response.status_code,
-                sent_cookie=request.headers.get("Cookie"),
-                set_cookies=tuple(raw_set_cookies(response)),
-                body=response.text,
-                elapsed_ms=response.elapsed.total_seconds() * 1000,
-                redirect=response.is_redirect,
-                jar_after=tuple(jar),
-                store_after=tuple(self.watch.all()) if self.watch is not None else None,
-                label=self._label,
-            )
+        self.record(
+            method=request.method or "GET",
+            url=request.url or "",
+            status=response.status_code,
+            sent_cookie=request.headers.get("Cookie"),
+            set_cookies=raw_set_cookies(response),
+            body=response.text,
+            elapsed_ms=response.elapsed.total_seconds() * 1000,
+            redirect=response.is_redirect,
+            jar_after=[jar_cookie(cookie) for cookie in jar],
+            label=self._label,
         )
         return response
 
@@ -153,18 +128,16 @@ class Client:
 
     @property
     def cookies(self) -> requests.cookies.RequestsCookieJar:
+        """requests' own jar: set or read cookies here as with any requests.Session."""
         return self.http.cookies
 
-    @property
-    def history(self) -> pd.DataFrame:
-        """One row per exchange: what was sent, what came back."""
-        from .frames import history_frame
-
-        return history_frame(self)
+    def jar(self) -> list[JarCookie]:
+        """The cookies held now, as :class:`JarCookie` rows (what the tables show)."""
+        return [jar_cookie(cookie) for cookie in self.http.cookies]
 
     def forget(self) -> None:
         """Drop recorded exchanges and cookies: a new visitor."""
-        self.exchanges.clear()
+        super().forget()
         self.http.cookies.clear()
 
     def close(self) -> None:
@@ -175,6 +148,21 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def jar_cookie(cookie: Cookie) -> JarCookie:
+    """A cookie of requests' (http.cookiejar's) jar as a :class:`JarCookie`."""
+    rest = {key.lower(): value for key, value in getattr(cookie, "_rest", {}).items()}
+    return JarCookie(
+        name=cookie.name,
+        value=cookie.value or "",
+        domain=cookie.domain,
+        path=cookie.path,
+        expires=None if cookie.expires is None else float(cookie.expires),
+        secure=bool(cookie.secure),
+        httponly="httponly" in rest,
+        samesite=str(rest.get("samesite") or ""),
+    )
 
 
 def raw_set_cookies(response: requests.Response) -> list[str]:

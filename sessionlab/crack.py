@@ -14,7 +14,6 @@ in public code) is where an attacker starts; the seed's ``some secret key`` is o
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import sys
@@ -26,15 +25,8 @@ from urllib.parse import quote
 
 from tqdm import tqdm
 
-from .cookies import (
-    EXPRESS_PREFIX,
-    FLASK_SALT,
-    SESSIONLAB_SALT,
-    CookieAnatomy,
-    b64_standard,
-    decode_cookie,
-    sign_flask,
-)
+from .cookies import EXPRESS, CookieAnatomy, decode_cookie, sign_flask
+from .cookies.formats import b64_standard, b64url
 from .wordlist import load_wordlist
 
 CHUNK = 4096  # candidates between progress-bar updates: cheap enough to be invisible
@@ -121,18 +113,11 @@ def _encoded_default() -> tuple[bytes, ...]:
 
 def _searcher(anatomy: CookieAnatomy) -> Callable[[Sequence[bytes]], int]:
     """The check for this kind of cookie, with its hash, salt and signed bytes bound once."""
-    message, target = anatomy.signed, anatomy.digest
-    hash_and_salt = {
-        "flask": (hashlib.sha1, FLASK_SALT),
-        "sessionlab": (hashlib.sha256, SESSIONLAB_SALT),
-        "express": (hashlib.sha256, None),  # cookie-signature keys the HMAC with the secret
-    }.get(anatomy.kind)
-    if hash_and_salt is None:
-        raise ValueError(
-            "only Flask, express-session and sessionlab cookies can be cracked: "
-            f"this one is not signed in a format we know ({anatomy.problem})"
-        )
-    return functools.partial(_search, *hash_and_salt, message, target)
+    cookie_format = anatomy.format
+    if cookie_format is None:
+        raise ValueError(f"cannot crack this cookie: it is {anatomy.problem}")
+    hash_new = getattr(hashlib, cookie_format.hash_name)  # the C constructor: no name lookup
+    return functools.partial(_search, hash_new, cookie_format.salt, anatomy.signed, anatomy.digest)
 
 
 def _search(
@@ -201,14 +186,10 @@ def tamper(value: str, part: Literal["payload", "signature"] = "payload") -> str
         if anatomy.kind == "unknown":
             raise ValueError(f"this cookie has no signature to tamper with: {anatomy.problem}")
         flipped = bytes([anatomy.digest[0] ^ 1]) + anatomy.digest[1:]
-        encoded = (
-            b64_standard(flipped)
-            if anatomy.kind == "express"
-            else base64.urlsafe_b64encode(flipped).decode().rstrip("=")
-        )
+        encoded = b64_standard(flipped) if anatomy.kind == "express" else b64url(flipped)
         text = text[: len(text) - len(anatomy.signature)] + encoded
     elif text:
-        start = len(EXPRESS_PREFIX) if anatomy.kind == "express" else int(anatomy.compressed)
+        start = len(EXPRESS.prefix) if anatomy.kind == "express" else int(anatomy.compressed)
         text = text[:start] + _neighbour(text[start]) + text[start + 1 :]
     else:
         raise ValueError("cannot tamper with an empty cookie")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -21,6 +22,11 @@ def need_service(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def cookie_name(test_name: str) -> str:
+    """A valid cookie name (an HTTP token) from a test's name, so servers never collide."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", f"t-{test_name}")[:60]
+
+
 @pytest.fixture(params=["memory", "sqlite"])
 def server_store(request) -> str:
     """Each server-side store kind."""
@@ -30,7 +36,7 @@ def server_store(request) -> str:
 @pytest.fixture
 def lab(server_store, request):
     """A running server-side session server, named after the test so none collide."""
-    with sl.start(store=server_store, name=f"t-{request.node.name}"[:60]) as lab:
+    with sl.start(store=server_store, name=cookie_name(request.node.name)) as lab:
         yield lab
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import sessionlab as sl
-from sessionlab.server.app import create_app
+from sessionlab.server.app import create_app, lab_state
+from sessionlab.server.config import Timeouts
 from sessionlab.server.redis_server import redis_server_binary
-from sessionlab.server.sessions import Timeouts
 from sessionlab.server.stores import MemoryStore, Record, SQLiteStore
 from tests.conftest import need_service
 
@@ -55,7 +55,7 @@ def app_on_a_clock(request, clock):
         app = create_app(
             store=request.param, secret=secrets.token_hex(32), timeouts=Timeouts(idle, absolute)
         )
-        request.addfinalizer(app.store.close)
+        request.addfinalizer(lab_state(app).store.close)
         return app
 
     return make
@@ -68,10 +68,11 @@ def test_idle_timeout_rolls_with_each_request_then_ends_the_session(app_on_a_clo
     for _ in range(3):  # 177 s in all, kept alive by a request every 59 s
         clock.advance(59)
         assert logged_in(client)
-    assert app.store.all()[0].expires == clock.now + 60  # pushed forward by the last request
+    store = lab_state(app).store
+    assert store.all()[0].expires == clock.now + 60  # pushed forward by the last request
     clock.advance(61)
     assert not logged_in(client)
-    assert app.store.all() == []
+    assert lab_state(app).store.all() == []
 
 
 def test_absolute_lifetime_ends_even_an_active_session(app_on_a_clock, clock):
@@ -81,7 +82,8 @@ def test_absolute_lifetime_ends_even_an_active_session(app_on_a_clock, clock):
     login = clock.now
     clock.advance(50)
     assert logged_in(client)
-    assert app.store.all()[0].expires == login + 100  # the lifetime binds, not now + idle
+    store = lab_state(app).store
+    assert store.all()[0].expires == login + 100  # the lifetime binds, not now + idle
     clock.advance(49)
     assert logged_in(client)
     clock.advance(2)

@@ -9,9 +9,9 @@ import pytest
 import requests
 
 import sessionlab as sl
-from sessionlab.server.locking import SQLiteLocks, locks_for
+from sessionlab.server.locking import locks_for
 from sessionlab.server.redis_server import redis_server_binary
-from sessionlab.server.stores.sqlite import ConnectionPool
+from sessionlab.server.stores.sqlite import ConnectionPool, SQLiteLocks
 from tests.conftest import need_service
 
 

@@ -10,7 +10,8 @@ import pytest
 import requests
 
 import sessionlab as sl
-from sessionlab.frames import parse_set_cookie
+from sessionlab.cookies import parse_set_cookie
+from sessionlab.server.app import create_app, lab_state
 from sessionlab.server.sessions import id_signer
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -138,8 +139,6 @@ def regenerate_then_destroy_app(store):
     """An app whose login regenerates the id and whose logout does both in one request."""
     from flask import session
 
-    from sessionlab.server.app import create_app
-
     app = create_app(store=store, name="regen")
 
     @app.get("/regenerate-and-destroy")
@@ -155,9 +154,9 @@ def test_regenerate_then_destroy_deletes_the_old_record_too(server_store):
     app = regenerate_then_destroy_app(server_store)
     client = app.test_client()
     client.get("/user/alice")
-    assert app.store.length() == 1
+    assert lab_state(app).store.length() == 1
     client.get("/regenerate-and-destroy")
-    assert app.store.length() == 0, "the pre-regeneration record must not survive"
+    assert lab_state(app).store.length() == 0, "the pre-regeneration record must not survive"
 
 
 def test_a_failing_store_gives_a_plain_500_not_a_second_error(server_store):
@@ -168,6 +167,6 @@ def test_a_failing_store_gives_a_plain_500_not_a_second_error(server_store):
     def broken_get(sid):
         raise OSError("disk gone")
 
-    app.store.get = broken_get
+    lab_state(app).store.get = broken_get
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert client.get("/user").status_code == 500

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import sessionlab as sl
-from sessionlab.server.redis_server import redis_server_binary, wait_for_port
+from sessionlab.server.processes import port_answers
+from sessionlab.server.redis_server import redis_server_binary
 from sessionlab.server.stores import Record, SQLiteStore
 from sessionlab.server.workers import WORKER_HEADER, StoreNotSharedWarning, start_workers
 from tests.conftest import need_service
@@ -92,9 +93,9 @@ def test_workers_die_with_a_parent_that_skips_atexit():
     )
     port = int(done.stdout)
     deadline = time.monotonic() + 10
-    while wait_for_port(port, _Alive(), 0.05) and time.monotonic() < deadline:
+    while port_answers(port) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not wait_for_port(port, _Alive(), 0.05), "the worker server outlived its parent"
+    assert not port_answers(port), "the worker server outlived its parent"
 
 
 def test_options_that_cannot_reach_a_worker_are_named():
@@ -109,11 +110,6 @@ def alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead but not yet reaped
         return stat.read().split(")")[-1].split()[0] != "Z"
-
-
-class _Alive:
-    def poll(self):
-        return None
 
 
 def test_gunicorn_serves_the_same_app_for_comparison():
@@ -166,9 +162,9 @@ def test_the_secret_never_enters_a_process_environment():
     secret = secrets.token_hex(32)
     with sl.start(store="sqlite", name="t-workers-secret", secret=secret, workers=2) as lab:
         assert sl.Client(lab.url).get("/user/alice").status_code == 200  # the workers have it
-        for pid in [lab._process.pid, *lab.pids]:
+        for pid in [lab.runner.child.pid, *lab.pids]:
             assert not environment_reveals(pid, secret), f"the secret is in {pid}'s environment"
-        options = lab.options_path
+        options = lab.runner.options_path
         assert options.stat().st_mode & 0o777 == 0o600
         assert options.parent.stat().st_mode & 0o777 == 0o700
     assert not options.exists()  # removed on stop

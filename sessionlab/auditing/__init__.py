@@ -4,8 +4,8 @@ Client side only: it speaks HTTP through the recording :class:`sessionlab.Client
 imports the lab's server, so it audits apps sessionlab did not write just as well.
 """
 
+from ..routes import Route, Routes
 from .finding import REQUIREMENTS, VERDICTS, Finding
 from .report import COLUMNS, audit, failed
-from .target import Route, Routes
 
 __all__ = ["COLUMNS", "REQUIREMENTS", "VERDICTS", "Finding", "Route", "Routes", "audit", "failed"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ..frames import max_age
+from ..cookies import max_age
 from .finding import FAIL, PASS, Finding, verdict
 from .target import Target, issued_cookie
 

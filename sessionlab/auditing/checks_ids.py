@@ -6,9 +6,8 @@ import math
 import secrets
 import string
 
-from ..cookies import decode_cookie
+from ..cookies import decode_cookie, parse_set_cookie
 from ..crack import tamper
-from ..frames import parse_set_cookie
 from .finding import FAIL, NOT_APPLICABLE, PASS, Finding, verdict
 from .target import ATTACKER, VICTIM, Aliases, Target, evidence
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..frames import parse_set_cookie
+from ..cookies import parse_set_cookie
 from .finding import FAIL, Finding, verdict
 from .target import VICTIM, Target, evidence
 

@@ -115,10 +115,9 @@ def run_check(name: str, check: Check, target: Target) -> Finding:
 
 def _reason(error: Exception) -> str:
     """The error in words; its type too when it is not one of the audit's own."""
-    unreachable = isinstance(error, requests.ConnectionError) and not isinstance(
-        error, requests.exceptions.SSLError
-    )
-    if unreachable and error.request is not None:
+    if isinstance(error, requests.exceptions.SSLError):
+        return f"SSLError: {error}"
+    if isinstance(error, requests.ConnectionError) and error.request is not None:
         return f"cannot connect to {error.request.url}: is the app running there?"
     return str(error) if isinstance(error, CannotTest) else f"{type(error).__name__}: {error}"
 

@@ -7,85 +7,36 @@ any app given only its URL, and every verdict can point at the recorded exchange
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
-from ..client import Client, Exchange
-from ..frames import Aliases, parse_set_cookie
+from ..client import Client
+from ..cookies import parse_set_cookie
+from ..errors import CannotTest
+from ..recording import Exchange
+from ..routes import ATTACKER, VICTIM, Route, Routes, shows_user
+from ..tables import Aliases
 
-VICTIM = "alice"
-ATTACKER = "mallory"
+__all__ = [
+    "ATTACKER",
+    "VICTIM",
+    "Aliases",
+    "CannotTest",
+    "Route",
+    "Routes",
+    "Target",
+    "evidence",
+    "issued_cookie",
+    "shows_user",
+]
+
 TOKEN_INPUT = re.compile(
     r"<input[^>]*?name=[\"']{field}[\"'][^>]*?value=[\"']([^\"']+)"
     r"|<input[^>]*?value=[\"']([^\"']+)[\"'][^>]*?name=[\"']{field}[\"']"
 )
-
-
-def shows_user(body: str, user: str) -> bool:
-    """The default "logged in" test: the view's body names the user.
-
-    >>> shows_user('alice<br /><a href="/logout">Logout</a>', "alice")
-    True
-    """
-    return user in body
-
-
-@dataclass(frozen=True)
-class Route:
-    """One request of the route map. ``{user}`` in the path or a form value is the user name.
-
-    ``token_from``: a page to GET first, whose form carries the CSRF token to send back.
-    """
-
-    method: str = "GET"
-    path: str = "/"
-    form: Mapping[str, str] = field(default_factory=dict)
-    token_from: str | None = None
-
-    def fill(self, user: str) -> tuple[str, dict[str, str]]:
-        path = self.path.replace("{user}", quote(user, safe=""))
-        return path, {key: value.replace("{user}", user) for key, value in self.form.items()}
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-@dataclass(frozen=True)
-class Routes:
-    """How to log in, view and log out of the app under audit; the seed's routes by default.
-
-    >>> str(Routes().login), str(Routes.hardened().logout)
-    ('GET /user/{user}', 'POST /logout')
-    """
-
-    login: Route = Route("GET", "/user/{user}")
-    view: Route = Route("GET", "/user")
-    logout: Route = Route("GET", "/logout")
-    cookie: str | None = None  # the session cookie's name; None: the one login sets
-    csrf_field: str = "csrf_token"
-    logged_in: Callable[[str, str], bool] = shows_user
-
-    @classmethod
-    def hardened(cls) -> Routes:
-        """sessionlab's hardened profile: POST login and logout, each with a CSRF token."""
-        return cls(
-            login=Route("POST", "/login", {"user": "{user}"}, token_from="/login"),
-            logout=Route("POST", "/logout", token_from="/user"),
-        )
-
-    @classmethod
-    def named(cls, routes: Routes | str | None) -> Routes:
-        if routes is None or routes == "seed":
-            return cls()
-        if routes == "hardened":
-            return cls.hardened()
-        if isinstance(routes, Routes):
-            return routes
-        raise ValueError(f"routes must be 'seed', 'hardened' or a Routes object, not {routes!r}")
 
 
 class Target:
@@ -108,7 +59,9 @@ class Target:
 
     # -- moves -------------------------------------------------------------------------
 
-    def send(self, client: Client, route: Route, user: str = VICTIM, *, token: bool = True):
+    def send(
+        self, client: Client, route: Route, user: str = VICTIM, *, token: bool = True
+    ) -> requests.Response:
         """Make one request of the route map, fetching its CSRF token first when it has one."""
         path, form = route.fill(user)
         if route.token_from and token:
@@ -188,10 +141,6 @@ def issued_cookie(target: Target) -> tuple[str, dict[str, Any], str]:
     alias = Aliases().cookie_value(parsed["value"])
     proof = f"{exchange.method} {exchange.path} → Set-Cookie: {name}={alias}; {attributes}"
     return name, parsed, proof
-
-
-class CannotTest(Exception):
-    """The target did not let a check reach the point where it could decide."""
 
 
 def evidence(

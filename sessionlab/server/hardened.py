@@ -9,75 +9,26 @@
 ``POST /logout``   ``csrf_token``: the record deleted, the cookie expired
 =================  ===========================================================
 
-and configures the session the safe way: a ``__Host-`` cookie with Secure, HttpOnly and
-SameSite=Lax, no Domain, Path ``/``, no Expires (gone when the browser closes); the data on
-the server (never in the cookie); idle and absolute timeouts; a strong signing key. Secure
-cookies need HTTPS, so the profile is served over local TLS (see tls.py).
+The session is configured the safe way by ``LabConfig.hardened()`` (config.py): a
+``__Host-`` cookie with Secure, HttpOnly and SameSite=Lax, no Domain, Path ``/``, no Expires
+(a browser-session cookie); the data on the server (never in the cookie); idle and absolute
+timeouts; a strong signing key. ``requests`` sends Secure cookies only over HTTPS, so the
+profile is served over local TLS (see tls.py).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import replace
-from typing import Any
 
 from flask import Flask, abort, request, session
 from markupsafe import escape
 
-from .secret_check import check_secret
+from .sessions import ServerSession
 
-HOST_PREFIX = "__Host-"
 CSRF_FIELD = "csrf_token"
 SEED_SET_BODY = '<p>Session Set: <a href="/user">View Here</a></p>'
 LOGGED_OUT_BODY = "user logged out!"
-
-
-def harden(config: Any) -> Any:
-    """The app configuration with the hardened profile's cookie and key rules applied.
-
-    Refuses what the profile cannot make safe (a client-side cookie store, a weak secret,
-    cookie options weaker than its own) with a message naming the fix, rather than quietly
-    serving something other than what was asked for.
-    """
-    from .app import CookieOptions  # app.py imports this module
-
-    if config.store == "cookie":
-        raise ValueError(
-            "the hardened profile keeps sessions on the server: "
-            "use store='memory', 'sqlite' or 'redis', not 'cookie'"
-        )
-    problems = check_secret(config.secret)
-    if problems:
-        raise ValueError(f"the hardened profile needs a strong secret: {problems[0]}")
-    refuse_weaker_cookie(config.cookie)
-    name = config.name if config.name.startswith(HOST_PREFIX) else HOST_PREFIX + config.name
-    # __Host- requires Secure, Path=/ and no Domain; no max_age: no persistent cookie.
-    cookie = CookieOptions(httponly=True, secure=True, samesite=config.cookie.samesite, path="/")
-    return replace(config, name=name, cookie=cookie)
-
-
-def refuse_weaker_cookie(cookie: Any) -> None:
-    """Cookie options the profile would have to override are refused, naming the fix.
-
-    >>> from sessionlab.server.app import CookieOptions
-    >>> refuse_weaker_cookie(CookieOptions(max_age=3600))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ValueError: the hardened profile ... leave max_age=None ...
-    """
-    problems = []
-    if cookie.max_age is not None:
-        problems.append("leave max_age=None (a browser-session cookie; timeouts end it)")
-    if cookie.samesite not in ("Lax", "Strict"):
-        problems.append(f"use samesite='Lax' or 'Strict', not {cookie.samesite!r}")
-    if not cookie.httponly:
-        problems.append("leave httponly=True (no page script may read the id)")
-    if cookie.path != "/":
-        problems.append("leave path='/' (a __Host- cookie must have Path=/)")
-    if problems:
-        raise ValueError(
-            "the hardened profile would not honour that cookie: " + "; ".join(problems)
-        )
 
 
 def register_hardened_routes(app: Flask) -> None:
@@ -96,7 +47,7 @@ def register_hardened_routes(app: Flask) -> None:
         user = request.form.get("user", "")
         if not user:
             abort(400, "the form needs a user")
-        session.regenerate()  # the pre-login id stops working: no fixation
+        server_session().regenerate()  # the pre-login id stops working: no fixation
         session.clear()
         session["name"] = user
         session[CSRF_FIELD] = secrets.token_urlsafe(32)  # a new token for the new session
@@ -115,8 +66,14 @@ def register_hardened_routes(app: Flask) -> None:
     @app.post("/logout", endpoint="hardened_logout")
     def logout() -> str:
         require_csrf_token()
-        session.destroy()
+        server_session().destroy()
         return '<br />logged out!<br /><a href="/user">Check Session</a>'
+
+
+def server_session() -> ServerSession:
+    """This request's session, which the hardened profile always keeps on the server."""
+    assert isinstance(session, ServerSession), "the hardened profile needs server-side sessions"
+    return session
 
 
 def token_input() -> str:

@@ -2,24 +2,19 @@
 
 The server is a child process that dies with its parent: ``stop()`` and an atexit hook end
 it, and on Linux the kernel sends it SIGTERM if the parent (a Jupyter kernel, a test run)
-dies without running atexit (see children.py). Nothing is written to disk: RDB snapshots
+dies without running atexit (see processes.py). Nothing is written to disk: RDB snapshots
 and the AOF are off, so a private server never leaves a ``dump.rdb`` behind.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import shutil
-import socket
-import subprocess
-import tempfile
+import signal
 import threading
-import time
 
-from .children import spawn
-
-HOST = "127.0.0.1"
+from ..errors import ServiceMissingError
+from .processes import HOST, ChildServer, start_on_free_port
 
 INSTALL_HINT = (
     "redis-server is not installed. Install it with your system's package manager "
@@ -32,7 +27,7 @@ _shared: RedisServer | None = None
 _shared_lock = threading.Lock()
 
 
-class RedisNotInstalledError(RuntimeError):
+class RedisNotInstalledError(ServiceMissingError):
     """There is no ``redis-server`` binary on this machine."""
 
 
@@ -54,39 +49,25 @@ class RedisServer:
         binary = redis_server_binary()
         if binary is None:
             raise RedisNotInstalledError(INSTALL_HINT)
-        self._workdir = tempfile.TemporaryDirectory(prefix="sessionlab-redis-")
-        # Picking a free port and then binding it is racy; retry if another process wins.
-        for _attempt in range(5):
-            self.port = free_port()
-            self._process = spawn(
-                [binary, *redis_arguments(self.port, self._workdir.name)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+
+        def make(port: int) -> ChildServer:
+            command = [binary, *redis_arguments(port)]
+            return ChildServer(
+                command, port=port, startup_timeout=startup_timeout, stop_signal=signal.SIGTERM
             )
-            if wait_for_port(self.port, self._process, startup_timeout):
-                break
-            self._process.kill()
-            self._process.wait()
-        else:
-            raise RuntimeError(f"redis-server did not start (tried 5 ports; see {binary})")
+
+        self._child = start_on_free_port(make)
+        self.port = self._child.port
         self.url = f"redis://{HOST}:{self.port}/0"
         atexit.register(self.stop)
 
     @property
     def running(self) -> bool:
-        return self._process.poll() is None
+        return self._child.running
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s). Safe to call twice."""
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._workdir.cleanup()
+        self._child.stop()
 
     def __enter__(self) -> RedisServer:
         return self
@@ -108,34 +89,15 @@ def shared_redis_server() -> RedisServer:
         return _shared
 
 
-def redis_arguments(port: int, workdir: str) -> list[str]:
+def redis_arguments(port: int) -> list[str]:
     """Command-line configuration: loopback only, persistence off, no log file."""
     return [
         "--port", str(port),
         "--bind", HOST,
         "--save", "",
         "--appendonly", "no",
-        "--dir", workdir,
+        "--dir", "{folder}",  # the child's private folder; nothing is written: no persistence
         "--daemonize", "no",
         "--logfile", "",
         "--loglevel", "warning",
     ]  # fmt: skip
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> bool:
-    """Wait until something accepts on ``port``; False if ``process`` exited first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
-            return True
-        time.sleep(0.02)
-    return False

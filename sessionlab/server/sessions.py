@@ -3,26 +3,27 @@
 This is the other half of Flask's own ``SecureCookieSessionInterface`` (which keeps the whole
 session in the cookie). The rules, and why:
 
-* Ids are 256 bits from ``secrets`` (OWASP asks for at least 128).
+* Ids are 256 bits from ``secrets`` (ASVS 5.0.0 7.2.3 asks for at least 128).
 * The cookie carries ``<id>.<signature>``, signed with itsdangerous under the current secret
   and verified under it and any older ones, so secrets can be rotated.
 * An id the server never issued (or no longer has), or a bad signature, is never adopted:
   the event is logged, the stale cookie is cleared, and a fresh id is issued when the
-  request writes to the session. This closes session fixation by planted ids.
+  request writes to the session. This stops ids an attacker invented; it does not stop
+  fixation with an id the server issued to the attacker: only a new id at login does
+  (``session.regenerate()``, which the hardened profile and ``/login`` call).
 * A record is written only when the request modified the session, and Set-Cookie is sent
   only when the cookie changes, so a slow read-only request never overwrites a write.
-* Logout (``session.destroy()``) deletes the record and expires the cookie with the same
-  Path, HttpOnly, SameSite and Secure as the cookie it replaces.
+* Logout (``session.destroy()``, sessionlab's own method, not Flask's) deletes the record
+  and expires the cookie with the Path and Domain browsers match a deletion on (and the
+  same other attributes, which a ``__Host-`` cookie's deletion needs).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Request, Response
@@ -30,10 +31,11 @@ from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
 
-from .locking import SessionLocks, SessionLockTimeout
-from .stores import Record, Store
+from ..cookies import SESSIONLAB
+from ..errors import SessionLockTimeout
+from .config import Timeouts, new_session_id
+from .stores import Record, SessionLocks, Store
 
-SIGNER_SALT = "sessionlab.sid"
 # Expired records are swept this often, on the request path: a store never grows without
 # bound (express-session's MemoryStore does), and each sweep touches only expired records.
 PRUNE_EVERY = 60.0
@@ -44,35 +46,17 @@ def events_logger_name(cookie_name: str) -> str:
     return f"sessionlab.server.{cookie_name}"
 
 
-def new_session_id() -> str:
-    """32 random bytes (256 bits) as 43 URL-safe characters.
-
-    >>> len(new_session_id())
-    43
-    """
-    return secrets.token_urlsafe(32)
-
-
 def fingerprint(token: str) -> str:
     """A short, one-way tag for a token, so logs can name it without revealing it."""
     return hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
 def id_signer(secrets_newest_first: Sequence[str]) -> Signer:
-    """The signer for session-id cookies: HMAC-SHA256, keyed by the secrets.
-
-    itsdangerous signs with its *last* key and verifies with all of them, so the list is
-    reversed: callers give secrets newest first, as express-session does.
-    """
-    return Signer(
-        list(reversed(secrets_newest_first)),
-        salt=SIGNER_SALT,
-        key_derivation="hmac",
-        digest_method=hashlib.sha256,
-    )
+    """The signer for session-id cookies (the sessionlab cookie format, see cookies/)."""
+    return SESSIONLAB.signer(secrets_newest_first)
 
 
-class ServerSession(CallbackDict, SessionMixin):
+class ServerSession(CallbackDict[str, Any], SessionMixin):
     """The session of one request: a dict that knows its id and whether it changed."""
 
     def __init__(self, sid: str, data: dict[str, Any] | None = None, *, created: float) -> None:
@@ -88,7 +72,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.expires: float | None = None
         self.regenerated_from: str | None = None
         self.rejected_cookie: str | None = None  # why the request's cookie was refused
-        self.lock: Any = None  # this session's lock while the request holds it (lock=True)
+        self.lock: Any = None  # this session's lock handle while the request holds it
         self.lock_error: str | None = None  # why the lock could not be had in time
 
     def destroy(self) -> None:
@@ -102,20 +86,6 @@ class ServerSession(CallbackDict, SessionMixin):
             self.regenerated_from = self.sid
         self.sid = new_session_id()
         self.modified = True
-
-
-@dataclass
-class Timeouts:
-    """How long a session may live on the server, in seconds.
-
-    ``idle``: since the last request that used it; ``absolute``: since it was created.
-    """
-
-    idle: float = 30 * 60
-    absolute: float = 8 * 60 * 60
-
-    def expiry(self, created: float, now: float) -> float:
-        return min(now + self.idle, created + self.absolute)
 
 
 class ServerSessionInterface(SessionInterface):
@@ -133,7 +103,7 @@ class ServerSessionInterface(SessionInterface):
         *,
         timeouts: Timeouts | None = None,
         rolling: bool = False,
-        cookie_max_age: float | None = None,
+        cookie_max_age: int | None = None,
         genid: Callable[[], str] = new_session_id,
         locks: SessionLocks | None = None,
         lock_timeout: float = 10.0,
@@ -169,22 +139,25 @@ class ServerSessionInterface(SessionInterface):
         try:
             record = self.store.get(sid)
         except BaseException:
-            if lock is not None:  # a failing store must not leave the session locked
-                self.locks.release(lock)
+            self._release(lock)  # a failing store must not leave the session locked
             raise
         if record is None:
-            if lock is not None:
-                self.locks.release(lock)
+            self._release(lock)
             return self._reject(app, now, "unknown-id", sid, request)
         session = ServerSession(sid, record.data, created=record.created)
         session.expires = record.expires
         session.lock = lock
         return session
 
-    def release_lock(self, session: Any) -> None:
+    def release_lock(self, session: SessionMixin) -> None:
         """Let the next request of this session in (after the write, or on an error)."""
-        lock, session.lock = getattr(session, "lock", None), None
+        lock = getattr(session, "lock", None)
         if lock is not None:
+            session.lock = None  # type: ignore[attr-defined]  # a ServerSession
+            self._release(lock)
+
+    def _release(self, lock: Any) -> None:
+        if lock is not None and self.locks is not None:
             self.locks.release(lock)
 
     def _fresh(self, now: float) -> ServerSession:
@@ -208,11 +181,13 @@ class ServerSessionInterface(SessionInterface):
     @staticmethod
     def _secrets(app: Flask) -> list[str]:
         fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
-        return [app.secret_key, *fallbacks]
+        return [str(app.secret_key), *fallbacks]
 
     # -- writing -----------------------------------------------------------------------
 
-    def save_session(self, app: Flask, session: ServerSession | None, response: Response) -> None:
+    def save_session(  # type: ignore[override]  # Flask passes None when open_session raised
+        self, app: Flask, session: ServerSession | None, response: Response
+    ) -> None:
         if session is None:  # open_session raised: Flask still finishes the response
             return
         if session.lock_error:
@@ -245,7 +220,9 @@ class ServerSessionInterface(SessionInterface):
         elif not session.is_new:
             self._extend(app, response, name, session, now)
 
-    def _extend(self, app: Flask, response: Response, name: str, session, now: float) -> None:
+    def _extend(
+        self, app: Flask, response: Response, name: str, session: ServerSession, now: float
+    ) -> None:
         """Slide the idle timeout of a session that was only read.
 
         Only the expiry moves (``touch``), never the data, so a read cannot undo a write.
@@ -253,7 +230,7 @@ class ServerSessionInterface(SessionInterface):
         read-mostly traffic from writing on every request.
         """
         expiry = self._expiry(session.created, now)
-        if expiry - session.expires > self.timeouts.idle / 10:
+        if session.expires is None or expiry - session.expires > self.timeouts.idle / 10:
             self.store.touch(session.sid, expiry)
         if self.rolling:
             self._set_cookie(app, response, name, session)
@@ -261,7 +238,9 @@ class ServerSessionInterface(SessionInterface):
     def _expiry(self, created: float, now: float) -> float:
         return self.timeouts.expiry(created, now)
 
-    def _set_cookie(self, app: Flask, response: Response, name: str, session) -> None:
+    def _set_cookie(
+        self, app: Flask, response: Response, name: str, session: ServerSession
+    ) -> None:
         value = id_signer(self._secrets(app)).sign(session.sid).decode()
         response.set_cookie(
             name,

@@ -26,6 +26,8 @@ from flask import Flask, redirect, request, session, url_for
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
+from .sessions import ServerSession
+
 # A real shop looks the item up (price, stock) between reading and writing the cart; this
 # pause stands in for that query, and is what gives two concurrent additions time to race.
 CATALOGUE_LOOKUP_SECONDS = 0.005
@@ -63,15 +65,15 @@ def register_shop_routes(app: Flask) -> None:
         return f"<p>Welcome to your private page, {escape(session['name'])}.</p>"
 
     @app.route("/login", methods=["GET", "POST"], endpoint="shop_login")
-    def login() -> str | Response:
+    def login() -> str | Response | tuple[str, int]:
         back = safe_next(request.args.get("next"))
         if request.method == "GET":
             return LOGIN_FORM.format(action=escape(request.full_path.rstrip("?")))
         name = request.form.get("user", "").strip()  # the field 05's hardened login uses
         if not name:
             return LOGIN_FORM.format(action=escape(request.full_path.rstrip("?"))), 400
-        if hasattr(session, "regenerate"):
-            session.regenerate()  # a new id at login: a planted id is worth nothing
+        if isinstance(session, ServerSession):
+            session.regenerate()  # a new id at login: an id planted before it is worth nothing
         session["name"] = name
         return redirect(back)
 

@@ -1,167 +1,108 @@
 """start(..., workers=N): the same app in N worker processes, under granian or gunicorn.
 
 Deployments run several processes so that one slow request or one busy core does not hold
-up the rest. Each process builds its own app, so everything that makes the app must cross a
-process boundary. The options (the signing secret among them) are pickled into a 0600 file
-in a private 0700 folder, removed on ``stop()``; never into the environment, which any process
-of the same user can read in ``/proc/<pid>/environ`` and which every child inherits. A store
-object is re-opened from what names it (memory: a new, empty dict per worker; SQLite: the
-file's path; Redis: url and prefix). A memory store therefore cannot be shared: each worker
-keeps its own sessions, and a request that lands on another worker finds none. That
-combination warns.
+up the rest. Each process builds its own app from the lab's :class:`LabConfig`, which is
+pickled into a 0600 file in the child's private 0700 folder, removed on ``stop()``; never
+into the environment, which any process of the same user can read in
+``/proc/<pid>/environ`` and which every child inherits. Stores pickle as what names them
+(SQLite: the file's path; Redis: url and prefix; memory: a new, empty dict per worker). A
+memory store therefore cannot be shared: each worker keeps its own sessions, and a request
+that lands on another worker finds none. That combination warns.
 
 The server is granian (a Rust HTTP server) by measurement: on this project's 2-core bench
-it serves the same Flask app about twice as fast as gunicorn's gthread workers, which is
-what lets SQLite and Redis sessions keep up with the seed's Express app (bench/throughput.py).
-``server="gunicorn"`` is there to compare. Each worker drops a file named by its pid into a
-folder once its app is built; ``start`` returns when all N have and the port answers. The
-server's main process dies with the parent (``stop()``, atexit, and on Linux a parent-death
-signal), and takes its workers with it.
+it serves the same Flask app about twice as fast as gunicorn's gthread workers
+(bench/throughput.py); ``server="gunicorn"`` (the ``[bench]`` extra) is there to compare.
+Each worker drops a file named by its pid into a folder once its app is built; ``start``
+returns when all N have and the port answers. The server's main process dies with the
+parent (``stop()``, atexit, and on Linux a parent-death signal), and takes its workers with
+it. Security events the workers log go to the server's log, where ``lab.events`` reads them.
 """
 
 from __future__ import annotations
 
-import contextlib
+import importlib.util
+import logging
 import os
 import pickle
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
-import time
 import warnings
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .children import spawn
-from .redis_server import free_port
-from .stores import MemoryStore, RedisStore, SQLiteStore, Store
+from flask import Flask, Response
 
-HOST = "127.0.0.1"
+from ..errors import ConfigError, PortInUseError, ServiceMissingError, StoreNotSharedWarning
+from .app import create_app
+from .config import LabConfig
+from .handle import LabServer
+from .processes import EVENT_PREFIX, HOST, ChildServer, start_on_free_port
+from .sessions import events_logger_name
+from .storage import open_store
+from .stores import MemoryStore
+
 OPTIONS_VARIABLE = "SESSIONLAB_WORKER_OPTIONS_FILE"  # a path: the options are secret
-WORKER_HEADER = "X-Sessionlab-Worker"  # which process answered: see the requests spread
 READY_VARIABLE = "SESSIONLAB_READY_DIR"
+WORKER_HEADER = "X-Sessionlab-Worker"  # which process answered: see the requests spread
 SERVERS = ("granian", "gunicorn")
 # Threads per worker that run the app (granian's blocking threads, gunicorn's gthread
 # threads): a few, so one request waiting on the store or a lock does not stall the worker.
 THREADS = 4
 
 
-class StoreNotSharedWarning(UserWarning):
-    """Worker processes cannot share this store: sessions will be lost at random."""
-
-
-class WorkerServer:
-    """A session server running in worker processes: ``url``, ``store``, ``pids``, ``stop()``.
-
-    ``store`` is this process's view of the store the workers share; with a memory store
-    it sees nothing, because each worker keeps its own.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        store: Store,
-        port: int,
-        workers: int,
-        *,
-        owns_store: bool = True,
-        insecure_choices: list[str] | None = None,
-    ) -> None:
-        self.name = name
-        self.app = None  # the apps live in the worker processes
-        self.store = store
-        self.owns_store = owns_store  # a store passed to start() is the caller's to close
-        self.insecure_choices = insecure_choices or []
-        self.set_port(port)
-        self.workers = workers
-        self.pids: list[int] = []
-        self.access_log: deque[str] = deque(maxlen=1)  # the workers keep no access log
-        self.events: list[str] = []
-        self._process: subprocess.Popen | None = None
-        self._stopped = False
-        self._logdir = tempfile.TemporaryDirectory(prefix="sessionlab-workers-")
-        self.log_path = Path(self._logdir.name) / "server.log"
-        self.ready_dir = Path(self._logdir.name) / "ready"
-        self.ready_dir.mkdir()
-        # Holds the secret, 0600 in a 0700 folder: removed by stop() or at interpreter exit;
-        # only a killed kernel leaves it behind, readable by its own user alone.
-        self.options_path = Path(self._logdir.name) / "options.pickle"
-
-    def set_port(self, port: int) -> None:
-        self.port = port
-        self.url = f"http://{HOST}:{port}"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def stop(self, close_store: bool | None = None) -> None:
-        """Stop the server and its workers; close the store if the lab made it (or if
-        ``close_store``). Safe to call twice."""
-        if self._stopped:
-            return
-        self._stopped = True
-        if self._process is not None and self._process.poll() is None:
-            # SIGINT: a quick shutdown. A lab has no in-flight work worth waiting for, and
-            # idle keep-alive connections would hold a graceful stop for seconds.
-            self._process.send_signal(signal.SIGINT)
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-                self._process.wait()
-        # Workers left behind by a killed master, if any: they share its process group.
-        if self._process is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._process.pid, signal.SIGKILL)
-        if self.owns_store if close_store is None else close_store:
-            self.store.close()
-        self._logdir.cleanup()
-        from . import launch  # the registry lives there; imported late to avoid a cycle
-
-        with launch._registry_lock:
-            if launch._running.get(self.name) is self:
-                del launch._running[self.name]
-
-    def __enter__(self) -> WorkerServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "running" if self.running else "stopped"
-        insecure = self.insecure_choices
-        teaching = f"; insecure, for teaching: {', '.join(insecure)}" if insecure else ""
-        return (
-            f"<WorkerServer {self.name!r} store={self.store.kind} workers={self.workers} "
-            f"{state} at {self.url}{teaching}>"
-        )
-
-
 def start_workers(
-    options: dict[str, Any],
+    config: LabConfig | dict[str, Any],
     *,
     workers: int,
     port: int = 0,
     server: str = "granian",
     threads: int = THREADS,
     startup_timeout: float = 30.0,
-) -> WorkerServer:
-    """Run ``create_app(**options)`` in ``workers`` processes; return when all are up.
+) -> LabServer:
+    """Run the app of ``config`` in ``workers`` processes; return when all are up.
 
-    ``options['store']`` may be a name or a store object; the workers re-open it.
-    ``server``: "granian" (the default, by measurement) or "gunicorn" (gthread workers).
+    ``config`` may also be ``start()``'s keyword arguments. ``server``: "granian" (the
+    default, by measurement) or "gunicorn" (gthread workers, from the ``[bench]`` extra).
     """
+    if isinstance(config, dict):
+        config = LabConfig.from_options(**config)
+    check_workers(config, workers, server)
+    owns_store = isinstance(config.store, str)  # a store object passed in is the caller's
+    store = open_store(config.store, name=config.name)
+    try:
+        # The workers open the same store (stores pickle as what names them).
+        options = encode(replace(config, store=store) if config.server_side else config)
+        runner = start_on_free_port(
+            lambda free: WorkerRunner(options, workers, free, server, threads, startup_timeout),
+            port=port,
+        )
+    except BaseException:
+        if owns_store:
+            store.close()
+        raise
+    return LabServer(
+        config.name,
+        runner,
+        store,
+        cookie_name=config.name,
+        owns_store=owns_store,
+        insecure_choices=config.insecure_choices,
+    )
+
+
+def check_workers(config: LabConfig, workers: int, server: str) -> None:
+    """Refuse what cannot work; warn about a store the workers cannot share."""
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
+        raise ConfigError(f"workers must be at least 1, not {workers}")
     if server not in SERVERS:
-        raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
-    store = options["store"]
-    if (store == "memory" or isinstance(store, MemoryStore)) and workers > 1:
+        raise ConfigError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
+    if server == "gunicorn" and importlib.util.find_spec("gunicorn") is None:
+        raise ServiceMissingError(
+            "server='gunicorn' needs gunicorn: pip install 'sessionlab[bench]'"
+        )
+    if (config.store == "memory" or isinstance(config.store, MemoryStore)) and workers > 1:
         warnings.warn(
             f"store='memory' with workers={workers}: each worker process keeps its own "
             "sessions, so a request that lands on another worker finds none and sessions "
@@ -169,40 +110,95 @@ def start_workers(
             StoreNotSharedWarning,
             stacklevel=4,  # the caller of sl.start
         )
-    from .app import AppConfig, UnlistedStore, insecure_choices
-    from .stores import make_store
 
-    owns_store = isinstance(store, str)  # a store object passed in is the caller's to close
-    insecure = insecure_choices(AppConfig(**options))
-    if store == "cookie":  # Flask's own session: nothing on the server to share
-        store = UnlistedStore()
-    else:
-        store = make_store(store, name=options.get("name", "sessionlab"))
-    encoded = encode_options({**options, "store": reopenable(store)}, store, owns_store)
-    name = options.get("name", "sessionlab")
-    for attempt in range(3):  # a port picked for granian can be taken before it binds it
-        lab = WorkerServer(
-            name, store, 0, workers, owns_store=owns_store, insecure_choices=insecure
+
+def encode(config: LabConfig) -> bytes:
+    try:
+        return pickle.dumps(config)
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        raise ConfigError(
+            f"workers=N needs options that can be sent to another process ({error}): "
+            "pass module-level functions (not lambdas) and picklable store objects"
+        ) from error
+
+
+class WorkerRunner:
+    """The worker processes of one lab: the server's :class:`ChildServer`, and the pids of
+    the workers that reported ready."""
+
+    scheme = "http"
+
+    def __init__(
+        self, options: bytes, workers: int, port: int, server: str, threads: int, timeout: float
+    ) -> None:
+        self.workers = workers
+        self.access_log: deque[str] = deque(maxlen=1)  # the workers keep no access log
+        self._options = options
+        self._listener = bind(port) if server == "gunicorn" else None  # gunicorn takes a socket
+        if self._listener is not None:
+            port = self._listener.getsockname()[1]
+            command = [
+                sys.executable, "-m", "sessionlab.server.workers",
+                str(self._listener.fileno()), str(workers), str(threads),
+            ]  # fmt: skip
+        else:
+            command = [
+                sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
+                "--workers", str(workers), "--blocking-threads", str(threads),
+                "--host", HOST, "--port", "{port}", "--log-level", "warning",
+                "--workers-kill-timeout", "2", "sessionlab.server.workers:worker_app",
+            ]  # fmt: skip
+        self.child = ChildServer(
+            command,
+            port=port,
+            env={
+                **os.environ,
+                OPTIONS_VARIABLE: "{folder}/options.pickle",
+                READY_VARIABLE: "{folder}/ready",
+            },
+            ready=self.all_ready,
+            startup_timeout=timeout,
+            pass_fds=(self._listener.fileno(),) if self._listener is not None else (),
         )
+        self.port = self.child.port
+
+    def start(self) -> WorkerRunner:
+        self.ready_dir.mkdir()
+        write_private(self.options_path, self._options)
         try:
-            write_private(lab.options_path, encoded)
-            launch(lab, server, port, threads)
-            lab.pids = wait_for_workers(lab, startup_timeout)
-            return lab
-        except PortTakenError:
-            lab.stop(close_store=False)
-            if port or attempt == 2:
-                if owns_store:
-                    store.close()
-                raise
-        except BaseException:
-            lab.stop()
-            raise
-    raise AssertionError("unreachable")
+            self.child.start()
+        finally:
+            if self._listener is not None:
+                self._listener.close()  # the server has it now; ours would hold the port
+        return self
 
+    @property
+    def ready_dir(self) -> Path:
+        return self.child.folder / "ready"
 
-class PortTakenError(OSError):
-    """The server could not bind its port."""
+    @property
+    def options_path(self) -> Path:
+        """The pickled config (it holds the secret): 0600, removed by ``stop()``."""
+        return self.child.folder / "options.pickle"
+
+    @property
+    def running(self) -> bool:
+        return self.child.running
+
+    @property
+    def pids(self) -> list[int]:
+        if not self.ready_dir.exists():
+            return []
+        return sorted(int(path.name) for path in self.ready_dir.iterdir())
+
+    def all_ready(self) -> bool:
+        return len(self.pids) >= self.workers
+
+    def events(self) -> list[str]:
+        return self.child.events()
+
+    def stop(self) -> None:
+        self.child.stop()
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -212,78 +208,6 @@ def write_private(path: Path, data: bytes) -> None:
         file.write(data)
 
 
-def launch(lab: WorkerServer, server: str, port: int, threads: int) -> None:
-    """Start the server process for ``lab``, its output going to ``lab.log_path``."""
-    env = {
-        **os.environ,
-        OPTIONS_VARIABLE: str(lab.options_path),
-        READY_VARIABLE: str(lab.ready_dir),
-    }
-    pass_fds: tuple[int, ...] = ()
-    listener = None
-    if server == "gunicorn":  # gunicorn takes a bound socket: the port is ours already
-        listener = bind(port)
-        lab.set_port(listener.getsockname()[1])
-        pass_fds = (listener.fileno(),)
-        command = [
-            sys.executable, "-m", "sessionlab.server.workers",
-            str(listener.fileno()), str(lab.workers), str(threads),
-        ]  # fmt: skip
-    else:
-        lab.set_port(port or free_port())
-        command = [
-            sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
-            "--workers", str(lab.workers), "--blocking-threads", str(threads),
-            "--host", HOST, "--port", str(lab.port), "--log-level", "warning",
-            "--workers-kill-timeout", "2", "sessionlab.server.workers:worker_app",
-        ]  # fmt: skip
-    with open(lab.log_path, "wb") as log:
-        lab._process = spawn(
-            command,
-            env=env,
-            pass_fds=pass_fds,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-    if listener is not None:
-        listener.close()  # the server has it now; our copy would keep the port open
-
-
-def reopenable(store: Store) -> Any:
-    """What a worker process needs to open the same store (a memory store cannot be shared)."""
-    if isinstance(store, MemoryStore):
-        return "memory"
-    if store.kind == "cookie":
-        return "cookie"
-    if isinstance(store, SQLiteStore):
-        return ("sqlite", str(store.path))
-    if isinstance(store, RedisStore):
-        return ("redis", store.url, store.prefix)
-    return store  # another Store: it must pickle, and its copies must share their data
-
-
-def reopen(spec: Any) -> Any:
-    if isinstance(spec, tuple) and spec[0] == "sqlite":
-        return SQLiteStore(spec[1])
-    if isinstance(spec, tuple) and spec[0] == "redis":
-        return RedisStore(spec[1], prefix=spec[2])
-    return spec
-
-
-def encode_options(options: dict[str, Any], store: Store, owns_store: bool = True) -> bytes:
-    try:
-        return pickle.dumps(options)
-    except (pickle.PicklingError, TypeError, AttributeError) as error:
-        if owns_store:
-            store.close()
-        raise TypeError(
-            f"workers=N needs options that can be sent to another process ({error}): "
-            "pass module-level functions (not lambdas) and picklable store objects"
-        ) from error
-
-
 def bind(port: int) -> socket.socket:
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -291,7 +215,7 @@ def bind(port: int) -> socket.socket:
         listener.bind((HOST, port))
     except OSError as error:
         listener.close()
-        raise OSError(
+        raise PortInUseError(
             f"cannot listen on {HOST}:{port} ({error.strerror}): "
             "pass port=0 to let the system pick a free port"
         ) from error
@@ -300,40 +224,22 @@ def bind(port: int) -> socket.socket:
     return listener
 
 
-def wait_for_workers(lab: WorkerServer, timeout: float) -> list[int]:
-    """Wait for a ready file from each worker and for the port to answer; return the pids."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pids = sorted(int(path.name) for path in lab.ready_dir.iterdir())
-        if len(pids) >= lab.workers and port_answers(lab.port):
-            return pids
-        if time.monotonic() > deadline or not lab.running:
-            log = lab.log_path.read_text(errors="replace")[-3000:]
-            if "in use" in log.lower():
-                raise PortTakenError(f"port {lab.port} is taken:\n{log}")
-            raise RuntimeError(f"the worker processes did not start; the server's log:\n{log}")
-        time.sleep(0.02)
+# -- inside the server process -----------------------------------------------------------
 
 
-def port_answers(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
-        return True
-    return False
-
-
-# -- inside the gunicorn process ---------------------------------------------------------
-
-
-def worker_app() -> Any:
-    """The Flask app of one worker, built from the options the parent sent."""
-    from .app import create_app
-
-    options = pickle.loads(Path(os.environ[OPTIONS_VARIABLE]).read_bytes())
-    app = create_app(**{**options, "store": reopen(options["store"])})
+def worker_app() -> Flask:
+    """The Flask app of one worker, built from the config the parent sent."""
+    config: LabConfig = pickle.loads(Path(os.environ[OPTIONS_VARIABLE]).read_bytes())
+    app = create_app(config)
+    events = logging.getLogger(events_logger_name(config.name))
+    to_log = logging.StreamHandler(sys.stderr)  # the server's log, read by lab.events
+    to_log.setFormatter(logging.Formatter(EVENT_PREFIX + "%(message)s"))
+    events.addHandler(to_log)
+    events.propagate = False  # once, in the log: not again through the root logger
     pid = str(os.getpid())
 
     @app.after_request
-    def say_which_worker(response):
+    def say_which_worker(response: Response) -> Response:
         response.headers[WORKER_HEADER] = pid
         return response
 

@@ -1,41 +1,24 @@
-"""Session stores: one protocol, several places to keep sessions. No Flask in here."""
+"""Session stores: one protocol, several places to keep sessions. No Flask in here.
 
-from .base import Record, Store
-from .memory import MemoryStore
+Each store also owns what only it can know: the per-session locks that reach as far as it
+does (``locks(lease)``) and how another process opens the same data (pickling).
+"""
+
+from .base import Record, SessionLocks, Store
+from .memory import MemoryLocks, MemoryStore
 from .redis import RedisStore
 from .sqlite import SQLiteStore
 
-__all__ = ["MemoryStore", "Record", "RedisStore", "SQLiteStore", "Store", "make_store"]
+# The names start() accepts: "cookie" keeps the session in Flask's cookie, not in a store.
+STORE_NAMES = ("cookie", "memory", "sqlite", "redis")
 
-
-def _redis_store(name: str) -> Store:
-    # One private redis-server per process; each server name gets its own key prefix, so a
-    # restarted server with the same name finds its sessions again.
-    return RedisStore(prefix=f"sess:{name}:")
-
-
-STORES = {
-    "memory": lambda name: MemoryStore(),
-    "sqlite": lambda name: SQLiteStore(),
-    "redis": _redis_store,
-}
-
-
-def make_store(store: str | Store, *, name: str = "sessionlab") -> Store:
-    """A store from its name, or the store object itself.
-
-    ``name`` (the server's cookie name) keeps servers apart in a shared Redis.
-
-    >>> make_store("memory").kind
-    'memory'
-    """
-    if not isinstance(store, str):
-        if not isinstance(store, Store):
-            raise TypeError(f"store must be a name or implement the Store protocol, not {store!r}")
-        return store
-    try:
-        factory = STORES[store]
-    except KeyError:
-        names = ", ".join(sorted([*STORES, "cookie"]))
-        raise ValueError(f"unknown store {store!r}: choose one of {names}") from None
-    return factory(name)
+__all__ = [
+    "STORE_NAMES",
+    "MemoryLocks",
+    "MemoryStore",
+    "Record",
+    "RedisStore",
+    "SQLiteStore",
+    "SessionLocks",
+    "Store",
+]

@@ -12,6 +12,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from ...errors import SessionLockTimeout
+
+POLL = 0.002  # seconds between attempts at a lock held elsewhere
+
 
 @dataclass(frozen=True)
 class Record:
@@ -64,6 +68,25 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release files and connections."""
+
+
+class SessionLocks(Protocol):
+    """Per-session locks (``lock=True``): each store offers the kind that reaches as far as
+    the store does, from its ``locks(lease)`` method."""
+
+    def acquire(self, sid: str, timeout: float) -> Any:
+        """Block until ``sid`` is ours (return a handle) or raise SessionLockTimeout."""
+
+    def release(self, handle: Any) -> None:
+        """Let the next request of this session in."""
+
+
+def lock_timeout(timeout: float) -> SessionLockTimeout:
+    """The error a request gets when its session stayed locked too long."""
+    return SessionLockTimeout(
+        f"this session stayed locked by another of its requests for more than {timeout:g} s: "
+        "make requests shorter, or start the server with a longer lock_timeout="
+    )
 
 
 def dumps(data: dict[str, Any]) -> str:

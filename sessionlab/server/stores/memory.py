@@ -10,8 +10,9 @@ from __future__ import annotations
 import heapq
 import threading
 import time
+from typing import Any
 
-from .base import Record, dumps, loads
+from .base import Record, dumps, loads, lock_timeout
 
 
 class MemoryStore:
@@ -89,5 +90,52 @@ class MemoryStore:
     def close(self) -> None:
         self.clear()
 
+    def locks(self, lease: float = 30.0) -> MemoryLocks:
+        """Per-session locks for this process (the store is one process anyway)."""
+        return MemoryLocks()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Another process gets a new, empty store: a dict cannot be shared (see workers.py).
+        return (MemoryStore, ())
+
     def __repr__(self) -> str:
         return f"MemoryStore({len(self._records)} records)"
+
+
+class MemoryLocks:
+    """A lock per session id, for one process.
+
+    >>> locks = MemoryLocks()
+    >>> handle = locks.acquire("abc", timeout=1)
+    >>> locks.acquire("abc", timeout=0.01)
+    Traceback (most recent call last):
+    ...
+    sessionlab.errors.SessionLockTimeout: this session stayed locked ...
+    >>> locks.release(handle)
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}  # sid -> (lock, waiters)
+        self._guard = threading.Lock()
+
+    def acquire(self, sid: str, timeout: float) -> str:
+        with self._guard:
+            lock, users = self._locks.get(sid, (threading.Lock(), 0))
+            self._locks[sid] = (lock, users + 1)
+        if lock.acquire(timeout=timeout):
+            return sid
+        self._forget(sid)
+        raise lock_timeout(timeout)
+
+    def release(self, sid: str) -> None:
+        self._locks[sid][0].release()
+        self._forget(sid)
+
+    def _forget(self, sid: str) -> None:
+        """Drop the lock object when nobody uses it, so the dict does not grow forever."""
+        with self._guard:
+            lock, users = self._locks[sid]
+            if users == 1:
+                del self._locks[sid]
+            else:
+                self._locks[sid] = (lock, users - 1)

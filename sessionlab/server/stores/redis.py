@@ -13,12 +13,13 @@ redis-py is imported when a RedisStore is made, not when sessionlab is imported.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from .base import Record
+from .base import POLL, Record, lock_timeout
 
 DEFAULT_PREFIX = "sess:"
 BATCH = 1000  # keys per SCAN step and per batched read
@@ -62,10 +63,11 @@ return 1
 class RedisStore:
     """Sessions in Redis, one key each, under ``prefix``.
 
-    ``url`` names a Redis server (``redis://127.0.0.1:6379/0``); without one, a private
-    redis-server is started on a free port of 127.0.0.1 and reused by later stores.
+    ``url`` names a Redis server (``redis://127.0.0.1:6379/0``). ``store="redis"`` in
+    ``sl.start()`` starts a private redis-server for it (see redis_server.py).
 
-    >>> store = RedisStore(prefix="doc:")
+    >>> from sessionlab.server.redis_server import shared_redis_server
+    >>> store = RedisStore(shared_redis_server().url, prefix="doc:")
     >>> store.set(Record("abc", {"name": "alice"}, created=0.0, expires=time.time() + 60))
     >>> store.get("abc").data
     {'name': 'alice'}
@@ -74,13 +76,9 @@ class RedisStore:
 
     kind = "redis"
 
-    def __init__(self, url: str | None = None, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX) -> None:
         import redis  # lazily: most sessions never need it
 
-        if url is None:
-            from ..redis_server import shared_redis_server
-
-            url = shared_redis_server().url
         self.url = url
         self.prefix = prefix
         self.redis = redis.Redis.from_url(url, socket_timeout=10, health_check_interval=30)
@@ -92,7 +90,7 @@ class RedisStore:
 
     def get(self, sid: str) -> Record | None:
         value = self.redis.get(self.key(sid))
-        if value is None:
+        if not isinstance(value, bytes):  # None: no such key (the client does not decode)
             return None
         record = decode(sid, value)
         return None if record.is_expired() else record
@@ -153,6 +151,14 @@ class RedisStore:
     def close(self) -> None:
         self.redis.close()
 
+    def locks(self, lease: float = 30.0) -> RedisLocks:
+        """Per-session locks in this Redis: every process that reaches it sees them."""
+        return RedisLocks(self.redis, f"lock:{self.prefix}", lease)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Another process connects to the same server under the same prefix.
+        return (reopen, (self.url, self.prefix))
+
     def _key_batches(self) -> Iterator[list[str]]:
         """This store's keys, BATCH at a time, by SCAN (which never blocks the server)."""
         batch: list[str] = []
@@ -166,6 +172,10 @@ class RedisStore:
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r}, prefix={self.prefix!r})"
+
+
+def reopen(url: str, prefix: str) -> RedisStore:
+    return RedisStore(url, prefix=prefix)
 
 
 def encode(record: Record) -> str:
@@ -187,3 +197,24 @@ def glob_escape(text: str) -> str:
     'sess:a\\*b'
     """
     return "".join("\\" + char if char in "*?[]\\" else char for char in text)
+
+
+class RedisLocks:
+    """A lock per session id in Redis, with redis-py's Lock (a lease with a checked release)."""
+
+    def __init__(self, redis: Any, prefix: str, lease: float) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.lease = lease
+
+    def acquire(self, sid: str, timeout: float) -> Any:
+        lock = self.redis.lock(
+            f"{self.prefix}{sid}", timeout=self.lease, sleep=POLL, blocking_timeout=timeout
+        )
+        if not lock.acquire():
+            raise lock_timeout(timeout)
+        return lock
+
+    def release(self, lock: Any) -> None:
+        with contextlib.suppress(Exception):  # the lease ran out: the lock is already gone
+            lock.release()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import secrets
 import sqlite3
 import tempfile
 import threading
@@ -18,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .base import Record, dumps, loads
+from ...errors import ConfigError, StoreClosedError
+from .base import POLL, Record, dumps, loads, lock_timeout
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -46,7 +48,7 @@ class ConnectionPool:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         if str(path) == ":memory:" or str(path).startswith("file::memory:"):
-            raise ValueError("in-memory SQLite is one database per connection: give a file path")
+            raise ConfigError("in-memory SQLite is one database per connection: give a file path")
         self.path = path
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._opened: list[sqlite3.Connection] = []
@@ -56,7 +58,7 @@ class ConnectionPool:
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
         if self._closed:
-            raise RuntimeError(f"the SQLite store at {self.path} is closed")
+            raise StoreClosedError(f"the SQLite store at {self.path} is closed")
         try:
             db = self._idle.get_nowait()
         except queue.Empty:
@@ -117,8 +119,11 @@ class SQLiteStore:
     kind = "sqlite"
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self._tempdir = None if path else tempfile.TemporaryDirectory(prefix="sessionlab-")
-        self.path = Path(path) if path else Path(self._tempdir.name) / "sessions.sqlite3"
+        self._tempdir = None
+        if path is None:  # a private folder of our own, removed with the file by close()
+            self._tempdir = tempfile.TemporaryDirectory(prefix="sessionlab-")
+            path = Path(self._tempdir.name) / "sessions.sqlite3"
+        self.path = Path(path)
         self.pool = ConnectionPool(self.path)
         self.pool.script(SCHEMA)
 
@@ -150,7 +155,8 @@ class SQLiteStore:
 
     def length(self) -> int:
         query = "SELECT COUNT(*) FROM sessions WHERE expires > ?"
-        return self.pool.fetchone(query, (time.time(),))[0]
+        (count,) = self.pool.fetchall(query, (time.time(),))[0]
+        return int(count)
 
     def clear(self) -> None:
         self.pool.run("DELETE FROM sessions")
@@ -163,5 +169,46 @@ class SQLiteStore:
         if self._tempdir is not None:
             self._tempdir.cleanup()
 
+    def locks(self, lease: float = 30.0) -> SQLiteLocks:
+        """Per-session locks as rows of this file: every process that opens it sees them."""
+        return SQLiteLocks(self.pool, lease)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Another process opens the same file; it never owns (or removes) a temporary one.
+        return (SQLiteStore, (str(self.path),))
+
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
+
+
+class SQLiteLocks:
+    """A lock per session id as a row in the store's own SQLite file."""
+
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS session_locks (sid TEXT PRIMARY KEY, owner TEXT, until REAL)"
+    )
+
+    def __init__(self, pool: ConnectionPool, lease: float) -> None:
+        self.pool = pool  # the store's own connections
+        self.lease = lease
+        self.pool.run(self.SCHEMA)
+
+    def acquire(self, sid: str, timeout: float) -> tuple[str, str]:
+        owner, deadline = secrets.token_hex(8), time.monotonic() + timeout
+        while True:
+            now = time.time()
+            # Take the row if it is free or its lease ran out (the holder died).
+            taken = self.pool.run(
+                "INSERT INTO session_locks (sid, owner, until) VALUES (?, ?, ?) "
+                "ON CONFLICT (sid) DO UPDATE SET owner = excluded.owner, until = excluded.until "
+                "WHERE session_locks.until < ?",
+                (sid, owner, now + self.lease, now),
+            )
+            if taken:
+                return sid, owner
+            if time.monotonic() > deadline:
+                raise lock_timeout(timeout)
+            time.sleep(POLL)
+
+    def release(self, handle: tuple[str, str]) -> None:
+        self.pool.run("DELETE FROM session_locks WHERE sid = ? AND owner = ?", handle)

@@ -7,7 +7,7 @@ import time
 import pandas as pd
 
 import sessionlab as sl
-from sessionlab.frames import COOKIE_COLUMNS, HISTORY_COLUMNS, STORE_COLUMNS, TIMELINE_COLUMNS
+from sessionlab.tables import COOKIE_COLUMNS, HISTORY_COLUMNS, STORE_COLUMNS, TIMELINE_COLUMNS
 
 
 def test_cookies_frame_has_devtools_columns_and_values(lab, client):
@@ -55,7 +55,7 @@ def test_store_frame_decodes_records(lab, client):
 
 def test_history_records_sent_cookie_and_set_cookie(lab, client):
     client.cycle("alice")
-    history = client.history
+    history = sl.history_frame(client)
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["path"].tolist() == ["/user/alice", "/user", "/logout", "/user"]
     assert history["label"].tolist() == ["set", "view", "logout", "view again"]
@@ -89,7 +89,7 @@ def test_history_records_redirect_hops():
     try:
         client = sl.Client(f"http://127.0.0.1:{server.server_port}")
         client.get("/old")
-        history = client.history
+        history = sl.history_frame(client)
         assert history["path"].tolist() == ["/old", "/new"]
         assert history["status"].tolist() == [302, 200]
         assert history.loc[1, "sent Cookie"] == "hop=1"

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .client import Client
-from .frames import Aliases, parse_set_cookie
+from .cookies import parse_set_cookie
+from .recording import Recorder
+from .tables import Aliases
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def sequence_diagram(client: Client, title: str = "") -> Figure:
+def sequence_diagram(client: Recorder, title: str = "") -> Figure:
     """The client's exchanges as arrows between two lifelines, cookies named by alias.
 
     Each request arrow says which cookie travelled with it; each response arrow says what
@@ -55,7 +56,7 @@ def sequence_diagram(client: Client, title: str = "") -> Figure:
     return figure
 
 
-def _arrow(axes, start: float, end: float, y: float, label: str, note: str) -> None:
+def _arrow(axes: Any, start: float, end: float, y: float, label: str, note: str) -> None:
     color = "tab:blue" if end > start else "tab:green"
     axes.annotate(
         "", xy=(end, y), xytext=(start, y), arrowprops={"arrowstyle": "->", "color": color}

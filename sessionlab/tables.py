@@ -1,7 +1,8 @@
 """pandas tables of what the client and the server hold.
 
-Every frame is built from recorded facts (the client's exchanges, a store's ``all()``);
-nothing here starts or asks a server. Times are relative (``expires_in``, ``created_ago``)
+Every frame is built from recorded facts (a recorder's exchanges and jar, a store's
+``all()``), so every table works on every client (requests or Chromium); nothing here starts
+or asks a server. Times are relative (``expires_in``, ``created_ago``)
 so that the same steps give the same tables on every run.
 """
 
@@ -9,17 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from collections.abc import Iterable
-from email.utils import parsedate_to_datetime
-from http.cookiejar import Cookie
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .client import Client, Exchange
+from .cookies import parse_set_cookie
+from .recording import Exchange, JarCookie, Recorder
 
 COOKIE_COLUMNS = [
     "name",
@@ -60,32 +59,32 @@ MAX_TIMEDELTA_SECONDS = 9e9  # pandas Timedeltas are int64 nanoseconds: about 29
 TIMELINE_COLUMNS = ["step", "request", "status", "client holds", "server holds", "changed"]
 
 
-def seconds(value: float) -> pd.Timedelta:
-    """Whole seconds, rounded up, so a value read a moment later still shows the same."""
+def seconds(value: float) -> Any:
+    """Whole seconds, rounded up, so a value read a moment later still shows the same:
+    a Timedelta, or NaT for never."""
     return pd.Timedelta(seconds=math.ceil(value)) if math.isfinite(value) else pd.NaT
 
 
 # -- the client's side -----------------------------------------------------------------
 
 
-def cookie_row(cookie: Cookie, now: float | None = None) -> dict[str, Any]:
+def cookie_row(cookie: JarCookie, now: float | None = None) -> dict[str, Any]:
     """One cookie as browser devtools show it."""
     now = time.time() if now is None else now
-    rest = {key.lower(): value for key, value in cookie._rest.items()}  # noqa: SLF001
     return {
         "name": cookie.name,
         "value": cookie.value,
         "domain": cookie.domain,
         "path": cookie.path,
         "expires": "Session" if cookie.expires is None else seconds(cookie.expires - now),
-        "size": len(cookie.name) + len(cookie.value or ""),
-        "HttpOnly": "httponly" in rest,
-        "Secure": bool(cookie.secure),
-        "SameSite": rest.get("samesite") or "",
+        "size": cookie.size,
+        "HttpOnly": cookie.httponly,
+        "Secure": cookie.secure,
+        "SameSite": cookie.samesite,
     }
 
 
-def cookies_frame(client: Client | Iterable[Cookie]) -> pd.DataFrame:
+def cookies_frame(client: Recorder | Iterable[JarCookie]) -> pd.DataFrame:
     """The client's cookie jar, one row per cookie, with devtools' columns.
 
     ``expires`` is "Session" for a cookie that dies with the browser, else the time left.
@@ -97,57 +96,14 @@ def cookies_frame(client: Client | Iterable[Cookie]) -> pd.DataFrame:
     ...     sl.cookies_frame(client)[["name", "HttpOnly", "SameSite"]].to_dict("records")
     [{'name': 'doc-frames', 'HttpOnly': True, 'SameSite': 'Lax'}]
     """
-    jar = client.cookies if isinstance(client, Client) else client
+    jar = client.jar() if isinstance(client, Recorder) else client
     rows = [cookie_row(cookie) for cookie in jar]
     return pd.DataFrame(rows, columns=COOKIE_COLUMNS).sort_values(
         ["name", "path"], ignore_index=True
     )
 
 
-def parse_set_cookie(header: str) -> dict[str, Any]:
-    """A raw Set-Cookie header split into name, value and attributes.
-
-    >>> parse_set_cookie("sid=abc; Path=/; HttpOnly; SameSite=Lax")["SameSite"]
-    'Lax'
-    """
-    pair, *attributes = (part.strip() for part in header.split(";"))
-    name, _, value = pair.partition("=")
-    row: dict[str, Any] = {"name": name, "value": value, "HttpOnly": False, "Secure": False}
-    canonical = {key.lower(): key for key in SET_COOKIE_COLUMNS}
-    for attribute in attributes:
-        key, has_value, attr_value = attribute.partition("=")
-        key = canonical.get(key.strip().lower(), key.strip())
-        row[key] = attr_value if has_value else True
-    row["effect"] = "delete" if _is_deletion(row) else "set"
-    return row
-
-
-def max_age(value: Any) -> float | None:
-    """A Max-Age attribute's seconds, or None when browsers would ignore it (RFC 6265 5.2.2:
-    only an optional minus and digits count; "1.5", "" and "soon" are dropped, not fatal).
-
-    >>> max_age("60"), max_age("-1"), max_age("1.5"), max_age(""), max_age(True)
-    (60.0, -1.0, None, None, None)
-    """
-    if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]+", value.strip()):
-        return None
-    return float(value.strip())
-
-
-def _is_deletion(row: dict[str, Any]) -> bool:
-    seconds = max_age(row.get("Max-Age"))
-    if seconds is not None:
-        return seconds <= 0
-    expires = row.get("Expires")
-    if isinstance(expires, str):
-        try:
-            return parsedate_to_datetime(expires).timestamp() <= time.time()
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
-def set_cookie_frame(client: Client) -> pd.DataFrame:
+def set_cookie_frame(client: Recorder) -> pd.DataFrame:
     """Every Set-Cookie header the client received, parsed, with the step it came in.
 
     >>> import sessionlab as sl
@@ -166,7 +122,7 @@ def set_cookie_frame(client: Client) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SET_COOKIE_COLUMNS)
 
 
-def history_frame(client: Client) -> pd.DataFrame:
+def history_frame(client: Recorder) -> pd.DataFrame:
     """One row per exchange: the Cookie header sent, the Set-Cookie headers received.
 
     >>> import sessionlab as sl
@@ -255,7 +211,7 @@ class Aliases:
         return self.values.setdefault(value, f"value{len(self.values) + 1}")
 
 
-def timeline(client: Client, store: Any = None) -> pd.DataFrame:
+def timeline(client: Recorder, store: Any = None) -> pd.DataFrame:
     """Per step: the request, what the client held after it, what the server held after it.
 
     ``changed`` names what moved on each side, so the eye finds it. The server column
@@ -273,7 +229,10 @@ def timeline(client: Client, store: Any = None) -> pd.DataFrame:
             "this client does not watch that store: create it with Client(url, watch=store)"
         )
     aliases = Aliases()
-    rows, before_raw, before_jar, before_store = [], {}, {}, {}
+    rows: list[dict[str, Any]] = []
+    before_raw: dict[str, str] = {}
+    before_jar: dict[str, str] = {}
+    before_store: dict[str, str] = {}
     for exchange in client.exchanges:
         server = _server_state(exchange, aliases)
         raw = {c.name: c.value or "" for c in exchange.jar_after}

@@ -1,0 +1,1 @@
+"""The real implementations the lab runs beside its own server, one module or folder each."""
