@@ -6,7 +6,7 @@
 #   ./dev.sh test        the whole test suite, notebooks included (strict nbval)
 #   ./dev.sh notebooks   re-execute notebooks in place (all, or the ones named) to refresh outputs
 #   ./dev.sh bench       the benchmark scripts in bench/
-#   ./dev.sh lint        ruff check and ruff format --check
+#   ./dev.sh lint        ruff check, ruff format --check and mypy
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -55,6 +55,7 @@ case "$command" in
     lint)
         setup
         "$VENV/bin/ruff" check --no-cache . && "$VENV/bin/ruff" format --no-cache --check .
+        "$VENV/bin/mypy" --no-incremental
         ;;
     *)
         sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
