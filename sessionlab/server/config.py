@@ -75,24 +75,44 @@ class CookieOptions:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """How long a session may live on the server, in seconds.
+    """How long a session may live on the server, in seconds; None for no limit.
 
     ``idle``: since the last request that used it; ``absolute``: since it was created.
+    Flask's ``PERMANENT_SESSION_LIFETIME`` joins them as ``lifetime`` (since the last use):
+    the shortest limit wins.
 
     >>> Timeouts(idle=60, absolute=100).expiry(created=0, now=50)
     100
+    >>> Timeouts(idle=None, absolute=None).expiry(created=0, now=50, lifetime=30)
+    80
     """
 
-    idle: float = 30 * 60
-    absolute: float = 8 * 60 * 60
+    idle: float | None = 30 * 60
+    absolute: float | None = 8 * 60 * 60
 
     def __post_init__(self) -> None:
         for name, value in (("idle_timeout", self.idle), ("absolute_timeout", self.absolute)):
-            if not value > 0:  # `not >` also refuses NaN
-                raise ConfigError(f"{name} must be a number of seconds above 0, not {value!r}")
+            if value is not None and not value > 0:  # `not >` also refuses NaN
+                raise ConfigError(
+                    f"{name} must be a number of seconds above 0 (or None), not {value!r}"
+                )
 
-    def expiry(self, created: float, now: float) -> float:
-        return min(now + self.idle, created + self.absolute)
+    def expiry(self, created: float, now: float, lifetime: float | None = None) -> float:
+        """When a session used at ``now`` expires: the earliest of its limits."""
+        limits = [now + limit for limit in (self.idle, lifetime) if limit is not None]
+        if self.absolute is not None:
+            limits.append(created + self.absolute)
+        return min(limits, default=float("inf"))
+
+    def step(self, lifetime: float | None = None) -> float:
+        """How far an expiry must move before a read writes it: a tenth of the shortest
+        limit that moves with use, so read-mostly traffic does not write on every request.
+
+        >>> Timeouts(idle=600).step(lifetime=86400)
+        60.0
+        """
+        sliding = [limit for limit in (self.idle, lifetime) if limit is not None]
+        return min(sliding, default=0.0) / 10
 
 
 @dataclass(frozen=True)
@@ -138,8 +158,8 @@ class LabConfig:
         *,
         secret: str | Sequence[str] | None = None,
         cookie: CookieOptions | dict[str, Any] | None = None,
-        idle_timeout: float = Timeouts.idle,
-        absolute_timeout: float = Timeouts.absolute,
+        idle_timeout: float | None = Timeouts.idle,
+        absolute_timeout: float | None = Timeouts.absolute,
         timeouts: Timeouts | None = None,
         **options: Any,
     ) -> LabConfig:

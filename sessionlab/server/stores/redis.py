@@ -3,7 +3,9 @@
 Like connect-redis, each session is one string key ``<prefix><sid>``, and its expiry is the
 key's TTL: Redis deletes expired sessions itself, so nothing ever scans live ones to find the
 dead. The value is ``<expires> <json>``: the expiry (epoch seconds) in front of the JSON, so
-that reading a session is one GET, the hot path's only round trip. ``touch`` is a script that
+that reading a session is one GET, the hot path's only round trip. The JSON is
+``{"created": ..., "data": ..., "f": <format>}``; values written before the format marker
+have no ``"f"`` and read as plain JSON (see base.py). ``touch`` is a script that
 swaps that prefix and the TTL in one atomic step and leaves the JSON byte for byte, so a
 read-only request cannot undo a concurrent write, and a destroyed session stays destroyed.
 Listing uses SCAN, never KEYS, so a big keyspace never blocks the server.
@@ -19,7 +21,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .base import POLL, Record, lock_timeout
+from .base import PLAIN, PLAIN_JSON, POLL, Codec, Record, lock_timeout
 
 DEFAULT_PREFIX = "sess:"
 BATCH = 1000  # keys per SCAN step and per batched read
@@ -76,9 +78,10 @@ class RedisStore:
 
     kind = "redis"
 
-    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, codec: Codec = PLAIN) -> None:
         import redis  # lazily: most sessions never need it
 
+        self.codec = codec
         self.url = url
         self.prefix = prefix
         self.redis = redis.Redis.from_url(url, socket_timeout=10, health_check_interval=30)
@@ -92,11 +95,11 @@ class RedisStore:
         value = self.redis.get(self.key(sid))
         if not isinstance(value, bytes):  # None: no such key (the client does not decode)
             return None
-        record = decode(sid, value)
+        record = decode(sid, value, self.codec)
         return None if record.is_expired() else record
 
     def set(self, record: Record) -> None:
-        value = encode(record)
+        value = encode(record, self.codec)
         if record.expires == float("inf"):
             self.redis.set(self.key(record.sid), value)
             return
@@ -131,7 +134,7 @@ class RedisStore:
         stored = json.loads(b"[" + b",".join(texts) + b"]")  # one parse, not one per record
         now = time.time()
         records = [
-            Record(sid, value["data"], value["created"], float(expires))
+            Record(sid, revive(value, self.codec), value["created"], float(expires))
             for sid, expires, value in zip(sids, expiries, stored, strict=True)
         ]
         live = (record for record in records if not record.is_expired(now))
@@ -156,7 +159,8 @@ class RedisStore:
         return RedisLocks(self.redis, f"lock:{self.prefix}", lease)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Another process connects to the same server under the same prefix.
+        # Another process connects to the same server under the same prefix. The codec is
+        # not sent: the app in that process gives the store its own.
         return (reopen, (self.url, self.prefix))
 
     def _key_batches(self) -> Iterator[list[str]]:
@@ -178,16 +182,27 @@ def reopen(url: str, prefix: str) -> RedisStore:
     return RedisStore(url, prefix=prefix)
 
 
-def encode(record: Record) -> str:
-    """``<expires> <json>``: the expiry first, so reading a session is one GET."""
-    stored = {"created": record.created, "data": record.data}
-    return f"{record.expires!r} {json.dumps(stored, separators=(',', ':'), sort_keys=True)}"
+def encode(record: Record, codec: Codec = PLAIN) -> str:
+    """``<expires> <json>``: the expiry first, so reading a session is one GET.
+
+    >>> encode(Record("abc", {"n": 1}, created=2.0, expires=3.0))
+    '3.0 {"created":2.0,"data":{"n":1},"f":0}'
+    """
+    created, data = json.dumps(record.created), codec.dumps(record.data)
+    return f'{record.expires!r} {{"created":{created},"data":{data},"f":{codec.format}}}'
 
 
-def decode(sid: str, value: bytes) -> Record:
+def decode(sid: str, value: bytes, codec: Codec = PLAIN) -> Record:
     expires, stored = value.split(b" ", 1)
-    data: dict[str, Any] = json.loads(stored)
-    return Record(sid, data["data"], data["created"], float(expires))
+    envelope: dict[str, Any] = json.loads(stored)
+    return Record(sid, revive(envelope, codec), envelope["created"], float(expires))
+
+
+def revive(envelope: dict[str, Any], codec: Codec) -> Any:
+    """The session data of a parsed value, read with the codec that wrote it."""
+    if envelope.get("f", PLAIN_JSON) == codec.format:
+        return codec.revive(envelope["data"])
+    return envelope["data"]
 
 
 def glob_escape(text: str) -> str:
