@@ -167,12 +167,17 @@ class ServerSessionInterface(SessionInterface):
         self.next_prune = 0.0
         self._signers: dict[tuple[Any, ...], Signer] = {}
 
+    @staticmethod
+    def clock() -> float:
+        """What "now" is; a test may give an interface a clock of its own instead of sleeping."""
+        return time.time()
+
     # -- reading -----------------------------------------------------------------------
 
     def open_session(self, app: Flask, request: Request) -> ServerSession | None:
         if not app.secret_key:
             return None  # Flask then makes the null session, which refuses writes
-        now = time.time()
+        now = self.clock()
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie:
             return self._fresh(now)
@@ -263,7 +268,7 @@ class ServerSessionInterface(SessionInterface):
             self.release_lock(session)
 
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
-        now = time.time()
+        now = self.clock()
         if now >= self.next_prune:
             self.next_prune = now + self.settings.prune_interval
             self.store.prune()
