@@ -273,12 +273,12 @@ def test_session_cookie_setting(app):
     # a non-permanent one never. Flask re-sends the permanent cookie on every request, even
     # when its Expires has not changed; sessionlab sends it when the expiry moves, a tenth of
     # the lifetime on (a write to the store per read otherwise): the read comes 4 days later.
-    permanent = True
+    mode = {"permanent": True}
 
     @app.route("/bump")
     def bump():
         count = flask.session["foo"] = flask.session.get("foo", 0) + 1
-        flask.session.permanent = permanent
+        flask.session.permanent = mode["permanent"]
         return str(count)
 
     @app.route("/read")
@@ -300,6 +300,7 @@ def test_session_cookie_setting(app):
         (False, True, False),
         (False, False, False),
     ]:
+        mode["permanent"] = permanent
         app.config["SESSION_REFRESH_EACH_REQUEST"] = refresh
         run(app, expected)
 
@@ -444,7 +445,8 @@ def test_flashed_markup_renders_as_html(app, client):
     @app.route("/show")
     def show():
         return flask.render_template_string(
-            "{% for c, m in get_flashed_messages(with_categories=true) %}{{ c }}:{{ m }}{% endfor %}"
+            "{% for c, m in get_flashed_messages(with_categories=true) %}"
+            "{{ c }}:{{ m }}{% endfor %}"
         )
 
     client.get("/")

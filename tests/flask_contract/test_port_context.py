@@ -169,9 +169,9 @@ def test_session_transactions_no_null_sessions(make_app):
     # Origin: pallets/flask tests/test_testing.py::test_session_transactions_no_null_sessions
     # (the original's app is a bare Flask(__name__): no secret key)
     app = make_app(__name__, SECRET_KEY=None)
-    with app.test_client() as client, pytest.raises(RuntimeError) as error:
-        with client.session_transaction():
-            pass
+    client = app.test_client()
+    with client, pytest.raises(RuntimeError) as error, client.session_transaction():
+        pass
     assert "Session backend did not open a session" in str(error.value)
 
 
