@@ -265,8 +265,8 @@ def _compact(data: dict[str, Any]) -> str:
     """Compact JSON; what JSON cannot write (bytes, datetimes: Flask's tagged JSON keeps
     them) shows as its repr.
 
-    >>> _compact({"b": b"x", "n": 1})
-    '{"b":"b\'x\'","n":1}'
+    >>> print(_compact({"b": b"x", "n": 1}))
+    {"b":"b'x'","n":1}
     """
     return json.dumps(data, separators=(",", ":"), sort_keys=True, default=repr)
 
