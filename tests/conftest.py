@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 
 import pytest
 
 import sessionlab as sl
+from sessionlab.server import redis_server
 
 # In CI (.ci/run sets this), a missing service is a failure, not a skip.
 REQUIRE_SERVICES = os.environ.get("SESSIONLAB_REQUIRE_SERVICES") == "1"
@@ -44,3 +46,11 @@ def lab(server_store, request):
 def client(lab):
     with sl.Client(lab.url, watch=lab.store) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A private redis-server (loopback, no persistence) for the whole run."""
+    need_service(redis_server.redis_server_binary() is not None, "redis-server is not installed")
+    with redis_server.RedisServer() as server:
+        yield server.url

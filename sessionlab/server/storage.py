@@ -41,8 +41,8 @@ URL_FORMS = "memory://, sqlite:///relative/path, sqlite:////absolute/path, redis
 def store_from_url(url: str, *, instance_path: str | Path, prefix: str) -> Store:
     """A store from a URL, in SQLAlchemy's spelling for SQLite and redis-py's for Redis.
 
-    ``sqlite:///name.db`` is relative to the app's instance folder (made if missing, as
-    Flask-SQLAlchemy does), ``sqlite:////abs/name.db`` absolute, ``sqlite://`` a temporary
+    ``sqlite:///name.db`` is relative to the app's instance folder (its folder made if
+    missing, as Flask-SQLAlchemy makes the instance folder), ``sqlite:////abs/name.db`` absolute, ``sqlite://`` a temporary
     file; ``redis://``, ``rediss://`` and ``unix://`` URLs go to ``redis.Redis.from_url``,
     with ``prefix`` in front of every key.
 
@@ -63,8 +63,12 @@ def store_from_url(url: str, *, instance_path: str | Path, prefix: str) -> Store
         if rest.startswith("/") and len(rest) > 1:
             path = Path(rest[1:])  # sqlite:///x -> "x" (relative), sqlite:////x -> "/x"
             if not path.is_absolute():
-                Path(instance_path).mkdir(parents=True, exist_ok=True)
                 path = Path(instance_path) / path
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.parent.is_dir():
+                raise ConfigError(
+                    f"SESSIONLAB_STORE={url!r}: the folder {path.parent} does not exist"
+                )
             return SQLiteStore(path)
     if scheme in ("redis", "rediss", "unix"):
         try:

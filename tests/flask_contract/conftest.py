@@ -24,20 +24,10 @@ import flask
 import pytest
 
 from sessionlab.flask import ServerSessions
-from sessionlab.server import redis_server
 from sessionlab.server.stores import MemoryStore, RedisStore, SQLiteStore, Store
-from tests.conftest import need_service
 
 CONTROL = "cookie-control"  # Flask's SecureCookieSessionInterface, untouched
 KINDS = [CONTROL, "memory", "sqlite", "redis"]
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """One private redis-server (loopback, no persistence) for all the ported tests."""
-    need_service(redis_server.redis_server_binary() is not None, "redis-server is not installed")
-    with redis_server.RedisServer() as server:
-        yield server.url
 
 
 @pytest.fixture(params=KINDS)
@@ -53,7 +43,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store | No
     elif kind == "sqlite":
         made = SQLiteStore(tmp_path / "sessions.sqlite3")
     else:
-        made = RedisStore(request.getfixturevalue("redis_url"), prefix=f"t:{uuid.uuid4().hex}:")
+        made = RedisStore(
+            request.getfixturevalue("redis_url"), prefix=f"t:{uuid.uuid4().hex}:"
+        )  # tests/conftest.py
     yield made
     made.clear()
     made.close()
