@@ -41,10 +41,10 @@ URL_FORMS = "memory://, sqlite:///relative/path, sqlite:////absolute/path, redis
 def store_from_url(url: str, *, instance_path: str | Path, prefix: str) -> Store:
     """A store from a URL, in SQLAlchemy's spelling for SQLite and redis-py's for Redis.
 
-    ``sqlite:///name.db`` is relative to the app's instance folder (its folder made if
-    missing, as Flask-SQLAlchemy makes the instance folder), ``sqlite:////abs/name.db`` absolute, ``sqlite://`` a temporary
-    file; ``redis://``, ``rediss://`` and ``unix://`` URLs go to ``redis.Redis.from_url``,
-    with ``prefix`` in front of every key.
+    ``sqlite:///name.db`` is relative to the app's instance folder (made if missing, as
+    Flask-SQLAlchemy makes it), ``sqlite:////abs/name.db`` absolute, ``sqlite://`` a
+    temporary file; ``redis://``, ``rediss://`` and ``unix://`` URLs go to
+    ``redis.Redis.from_url``, with ``prefix`` in front of every key.
 
     >>> store_from_url("memory://", instance_path=".", prefix="s:").kind
     'memory'
