@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import TaggedJSONSerializer
 
 from .stores.base import TAGGED_JSON
@@ -34,13 +35,19 @@ class TaggedCodec:
 
     def __init__(self, serializer: TaggedJSONSerializer | None = None) -> None:
         self.serializer = serializer or TaggedJSONSerializer()
+        # Made once: json.loads(text, object_hook=...) would build a decoder on every read.
+        # The hook reads self.serializer's tags when called, so register() still works.
+        self._decoder = json.JSONDecoder(object_hook=self.serializer.untag)
 
     def dumps(self, data: dict[str, Any]) -> str:
-        return json.dumps(self.serializer.tag(data), separators=(",", ":"), sort_keys=True)
+        # Flask's default for what has no tag (Decimal, dataclasses, dates): as its cookie.
+        tagged = self.serializer.tag(data)
+        default = DefaultJSONProvider.default
+        return json.dumps(tagged, separators=(",", ":"), sort_keys=True, default=default)
 
     def loads(self, text: str | bytes) -> dict[str, Any]:
         # One pass: json calls the hook bottom-up on every object, as Flask's scan does.
-        return json.loads(text, object_hook=self.serializer.untag)
+        return self._decoder.decode(text if isinstance(text, str) else text.decode())
 
     def revive(self, parsed: Any) -> Any:
         """Untag JSON already parsed (Redis lists many records with one ``json.loads``)."""

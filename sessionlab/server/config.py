@@ -99,20 +99,24 @@ class Timeouts:
 
     def expiry(self, created: float, now: float, lifetime: float | None = None) -> float:
         """When a session used at ``now`` expires: the earliest of its limits."""
-        limits = [now + limit for limit in (self.idle, lifetime) if limit is not None]
-        if self.absolute is not None:
-            limits.append(created + self.absolute)
-        return min(limits, default=float("inf"))
+        sliding = self.sliding(lifetime)
+        expires = float("inf") if sliding is None else now + sliding
+        if self.absolute is not None and created + self.absolute < expires:
+            return created + self.absolute
+        return expires
 
-    def step(self, lifetime: float | None = None) -> float:
-        """How far an expiry must move before a read writes it: a tenth of the shortest
-        limit that moves with use, so read-mostly traffic does not write on every request.
+    def sliding(self, lifetime: float | None = None) -> float | None:
+        """The shortest limit that moves with use (idle, or the lifetime), if any.
 
-        >>> Timeouts(idle=600).step(lifetime=86400)
-        60.0
+        A read writes the expiry only once it has moved by a tenth of this, so that
+        read-mostly traffic does not write on every request.
+
+        >>> Timeouts(idle=600).sliding(lifetime=86400)
+        600
         """
-        sliding = [limit for limit in (self.idle, lifetime) if limit is not None]
-        return min(sliding, default=0.0) / 10
+        if self.idle is None or (lifetime is not None and lifetime < self.idle):
+            return lifetime
+        return self.idle
 
 
 @dataclass(frozen=True)

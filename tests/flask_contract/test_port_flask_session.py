@@ -147,3 +147,27 @@ def test_json_types_keep_their_type(app, client):
         client.get("/read")
         for key, value in values.items():
             assert flask.session[key] == value and type(flask.session[key]) is type(value), key
+
+
+def test_values_without_a_tag_are_written_as_flask_writes_them(app, client):
+    # Derived from pallets/flask tests/test_basic.py::test_session_special_types: what the
+    # tagged serializer has no tag for goes through Flask's JSON default, as in its cookie
+    # (a Decimal comes back as its text, a dataclass as a dict), not an error.
+    import dataclasses
+    from decimal import Decimal
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    @app.route("/")
+    def write():
+        flask.session.update(price=Decimal("9.99"), point=Point(1))
+        return "", 204
+
+    @app.route("/read")
+    def read():
+        return {"price": flask.session["price"], "point": flask.session["point"]}
+
+    client.get("/")
+    assert client.get("/read").json == {"price": "9.99", "point": {"x": 1}}

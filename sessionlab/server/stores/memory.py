@@ -38,7 +38,10 @@ class MemoryStore:
             row = self._records.get(sid)
         if row is None:
             return None
-        record = Record(sid, reader(self.codec, row[1])(row[0]), row[2], row[3])
+        text, format, created, expires = row
+        codec = self.codec  # the hot path: no reader() call
+        data = codec.loads(text) if format == codec.format else PLAIN.loads(text)
+        record = Record(sid, data, created, expires)
         if record.is_expired():
             self.destroy(sid)
             return None

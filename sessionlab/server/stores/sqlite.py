@@ -153,7 +153,10 @@ class SQLiteStore:
         )
         if row is None:
             return None
-        return Record(sid, reader(self.codec, row[1])(row[0]), row[2], row[3])
+        text, format, created, expires = row
+        codec = self.codec  # the hot path: no reader() call
+        data = codec.loads(text) if format == codec.format else PLAIN.loads(text)
+        return Record(sid, data, created, expires)
 
     def set(self, record: Record) -> None:
         self.pool.run(
