@@ -66,27 +66,6 @@ def with_sessions(**config) -> flask.Flask:
     return app
 
 
-class Clock:
-    """``time.time`` moved by hand, for the interface and the store alike: expiry to the
-    second without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(time, "time", clock)
-    return clock
-
-
 # -- the two lines, the factory pattern, listing ------------------------------------------
 
 

@@ -119,36 +119,6 @@ def test_permanent_record_outlives_its_cookie(make_app, server_store):
     assert server_store.get(cookie_id(header)).expires >= cookie_expires - 1
 
 
-def test_json_types_keep_their_type(app, client):
-    # Derived from pallets/flask tests/test_basic.py::test_session_special_types: the values
-    # plain JSON can write without an error, but changes on the way (a tuple becomes a list,
-    # Markup a str, a dict shaped like a tag something else), read back on the next request.
-    from markupsafe import Markup
-
-    values = {
-        "t": (1, 2, 3),
-        "m": Markup("<html>"),
-        "t_tag": {" t": "not-a-tuple"},
-        "di_t_tag": {" t__": "not-a-tuple"},
-        "di_tag": {" di": "not-a-dict"},
-    }
-
-    @app.route("/")
-    def write():
-        flask.session.update(values)
-        return "", 204
-
-    @app.route("/read")
-    def read():
-        return "", 204
-
-    with client:
-        client.get("/")
-        client.get("/read")
-        for key, value in values.items():
-            assert flask.session[key] == value and type(flask.session[key]) is type(value), key
-
-
 def test_values_without_a_tag_are_written_as_flask_writes_them(app, client):
     # Derived from pallets/flask tests/test_basic.py::test_session_special_types: what the
     # tagged serializer has no tag for goes through Flask's JSON default, as in its cookie
