@@ -16,7 +16,7 @@ from flask.globals import request_ctx
 from markupsafe import Markup
 from werkzeug.http import parse_date
 
-from tests.flask_contract.conftest import expires_of, later
+from .helpers import expires_of, later
 
 
 def test_session_accessed(app, client):

@@ -8,7 +8,8 @@ import pytest
 from werkzeug.http import parse_date
 
 from sessionlab.flask import ServerSessions
-from tests.flask_contract.conftest import cookie_id, expires_of
+
+from .helpers import cookie_id, expires_of
 
 
 @pytest.fixture
