@@ -345,3 +345,15 @@ def test_redis_values_written_before_tagging_read_back_exactly(redis_url):
     assert [r.data for r in store.all()] == [LEGACY, {"t": (1, 2)}]
     store.clear()
     store.close()
+
+
+def test_sessionlab_lock_makes_a_request_wait_for_its_session_then_refuse():
+    app = with_sessions(SESSIONLAB_LOCK=True, SESSIONLAB_LOCK_TIMEOUT=0.05)
+    client = app.test_client()
+    header = client.get("/login/alice").headers["Set-Cookie"]
+    sid = header.split("=", 1)[1].split(".")[0]
+    held = session_state(app).interface.locks.acquire(sid, timeout=1)  # another request
+    response = client.get("/me")
+    assert response.status_code == 503 and b"SESSIONLAB_LOCK_TIMEOUT" in response.data
+    session_state(app).interface.locks.release(held)
+    assert client.get("/me").text == "alice"

@@ -90,7 +90,8 @@ def lock_timeout(timeout: float) -> SessionLockTimeout:
     """The error a request gets when its session stayed locked too long."""
     return SessionLockTimeout(
         f"this session stayed locked by another of its requests for more than {timeout:g} s: "
-        "make requests shorter, or start the server with a longer lock_timeout="
+        "make requests shorter, or allow a longer wait (sl.start's lock_timeout=, "
+        "SESSIONLAB_LOCK_TIMEOUT in a Flask app)"
     )
 
 
