@@ -132,37 +132,34 @@ def set_from_form():
 
 def test_redirect_session(app, client, app_ctx):
     # Origin: pallets/flask tests/test_testing.py::test_redirect_session
-    @app.route("/redirect")
-    def redirect():
-        flask.session["redirect"] = True
-        return flask.redirect("/target")
+    # Both hops of a followed redirect write to one session; the client's context keeps it.
+    def mark(key, then):
+        def view():
+            flask.session[key] = True
+            return flask.redirect(then) if then else ""
 
-    @app.route("/target")
-    def target():
-        flask.session["target"] = True
-        return ""
+        return view
 
+    app.add_url_rule("/first-hop", "first", mark("first", "/second-hop"))
+    app.add_url_rule("/second-hop", "second", mark("second", None))
     with client:
-        client.get("/redirect", follow_redirects=True)
-        assert flask.session["redirect"] is True
-        assert flask.session["target"] is True
+        client.get("/first-hop", follow_redirects=True)
+        assert (flask.session["first"], flask.session["second"]) == (True, True)
 
 
 def test_session_transactions(app, client):
     # Origin: pallets/flask tests/test_testing.py::test_session_transactions
-    @app.route("/")
-    def index():
-        return str(flask.session["foo"])
-
+    # What a test puts in through session_transaction() a request sees, and the next
+    # transaction sees it too.
+    app.add_url_rule("/", "show", lambda: repr(flask.session["items"]))
     with client:
-        with client.session_transaction() as sess:
-            assert len(sess) == 0
-            sess["foo"] = [42]
-            assert len(sess) == 1
-        assert client.get("/").data == b"[42]"
-        with client.session_transaction() as sess:
-            assert len(sess) == 1
-            assert sess["foo"] == [42]
+        with client.session_transaction() as planted:
+            assert dict(planted) == {}
+            planted["items"] = [42]
+            assert dict(planted) == {"items": [42]}
+        assert client.get("/").text == "[42]"
+        with client.session_transaction() as seen:
+            assert dict(seen) == {"items": [42]}
 
 
 def test_session_transactions_no_null_sessions(make_app):
@@ -193,20 +190,22 @@ def test_session_transaction_needs_cookies(app):
 
 def test_open_session_with_endpoint(make_app):
     # Origin: pallets/flask tests/test_session_interface.py::test_open_session_with_endpoint
-    # The original's interface matches the request in open_session and returns None; the port
-    # does the same matching, then lets the installed interface open the real session.
+    # An interface may match the URL while it opens the session (the endpoint is known then).
+    # The original's interface does only that and returns None; the port wraps the installed
+    # interface's open_session, which then opens the real session.
     app = make_app(__name__)
-    interface = app.session_interface
-    open_session = interface.open_session
+    opened = app.session_interface.open_session
+    endpoints = []
 
-    def matching_open_session(app, request):
+    def open_after_matching(app, request):
         request_ctx.match_request()
-        assert request.endpoint is not None
-        return open_session(app, request)
+        endpoints.append(request.endpoint)
+        return opened(app, request)
 
-    interface.open_session = matching_open_session
-    app.add_url_rule("/", "index", lambda: "Hello, World!")
+    app.session_interface.open_session = open_after_matching
+    app.add_url_rule("/", "hello", lambda: "Hello, World!")
     assert app.test_client().get("/").status_code == 200
+    assert endpoints == ["hello"]
 
 
 def test_flash_signal(app):

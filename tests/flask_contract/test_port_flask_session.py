@@ -109,13 +109,13 @@ def test_permanent_record_outlives_its_cookie(make_app, server_store):
     # last at least as long ("remember me" must not end sooner on the server).
     app = make_app(__name__)
 
-    @app.route("/")
-    def index():
-        flask.session["test"] = 42
+    @app.get("/remember-me")
+    def remember():
+        flask.session.update(user="alice")
         flask.session.permanent = True
         return ""
 
-    header = app.test_client().get("/").headers["set-cookie"]
+    header = app.test_client().get("/remember-me").headers["set-cookie"]
     cookie_expires = parse_date(expires_of(header)).timestamp()
     assert server_store.get(cookie_id(header)).expires >= cookie_expires - 1
 
