@@ -30,6 +30,7 @@ from .diagrams import sequence_diagram
 from .errors import (
     CannotTest,
     ConfigError,
+    ExposedServerWarning,
     PortInUseError,
     ServiceMissingError,
     SessionlabError,
@@ -62,6 +63,7 @@ __all__ = [
     "CannotTest",
     "Client",
     "ConfigError",
+    "ExposedServerWarning",
     "CookieAnatomy",
     "CookieFormat",
     "CookieOptions",

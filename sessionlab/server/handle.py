@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from ..client import Client
 from ..routes import Routes
+from .processes import HOST, reachable
 from .stores import Store
 
 
@@ -83,7 +84,9 @@ class LabServer:
 
     @property
     def url(self) -> str:
-        return f"{self.runner.scheme}://127.0.0.1:{self.runner.port}"
+        host = reachable(getattr(self.runner, "host", HOST))  # 127.0.0.1 unless told
+        host = f"[{host}]" if ":" in host else host
+        return f"{self.runner.scheme}://{host}:{self.runner.port}"
 
     @property
     def port(self) -> int:

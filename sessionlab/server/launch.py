@@ -17,6 +17,7 @@ from ..routes import Routes
 from .app import create_app, lab_state
 from .config import CookieOptions, LabConfig, Timeouts
 from .handle import LabServer, register, stop
+from .processes import HOST, check_host
 from .secret_check import check_secret
 from .sessions import events_logger_name
 from .stores import Store
@@ -36,6 +37,7 @@ def start(
     port: int = 0,
     workers: int | None = None,
     profile: str = "seed",
+    host: str = HOST,
     **app_options: Any,
 ) -> LabServer:
     """Start a session server on 127.0.0.1 and return it once it accepts requests.
@@ -48,7 +50,8 @@ def start(
     and a ``__Host-`` Secure cookie over local TLS (see hardened.py):
     ``lab.client()`` trusts its certificate. ``workers=N`` serves from N worker processes
     (granian) instead of a thread (see workers.py); ``lock=True`` makes the requests of
-    one session wait for each other (see locking.py).
+    one session wait for each other (see locking.py). ``host`` is where it listens:
+    127.0.0.1, unless you say otherwise, which warns (:class:`ExposedServerWarning`).
 
     >>> import sessionlab as sl
     >>> lab = sl.start(store="memory", name="doc")
@@ -56,6 +59,7 @@ def start(
     200
     >>> lab.stop()
     """
+    check_host(host)
     if secret is not None:
         for message in check_secret(secret):
             warnings.warn(message, WeakSecretWarning, stacklevel=2)
@@ -76,7 +80,7 @@ def start(
     if workers is not None:
         from .workers import start_workers  # only when worker processes are asked for
 
-        return register(start_workers(config, workers=workers, port=port))
+        return register(start_workers(config, workers=workers, port=port, host=host))
     app = create_app(config)
     try:
         tls = local_tls() if config.profile == "hardened" else None  # Secure needs https
@@ -85,6 +89,7 @@ def start(
             port=port,
             tls=tls.server_context() if tls else None,
             events_from=events_logger_name(config.name),
+            host=host,
         )
     except BaseException:
         if isinstance(store, str):  # the store was made for this server, which never ran
