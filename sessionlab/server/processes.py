@@ -198,7 +198,9 @@ class ChildServer:
                 start_new_session=True,  # its own process group: stop() ends its children too
             )
         deadline = time.monotonic() + self.startup_timeout
-        while not (port_answers(self.port, 0.2, self.host) and (self.ready is None or self.ready())):
+        while not (
+            port_answers(self.port, 0.2, self.host) and (self.ready is None or self.ready())
+        ):
             if not self.running or time.monotonic() > deadline:
                 raise self._failure()
             time.sleep(0.02)
