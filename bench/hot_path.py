@@ -6,10 +6,11 @@ the session and the store: no socket, no HTTP parsing, no test client.
     .venv/bin/python bench/hot_path.py redis 5000       # one target, one number
     .venv/bin/python bench/hot_path.py redis 5000 --profile   # cProfile's top functions
 
-Targets: ``bare`` (a Flask route without a session: the ceiling), ``cookie`` (Flask's own
-cookie session), ``memory``, ``sqlite``, ``redis`` (sessionlab's stores; redis on the
-process's private redis-server). CPU is ``time.process_time`` of this process: for redis
-it leaves out the Redis server's own work, which wall time includes.
+Targets: ``bare`` (a Flask route without a session: the ceiling), ``routes`` (the lab's app
+without a secret key, so with Flask's null session: the lab's routes without the session),
+``cookie`` (Flask's own cookie session), ``memory``, ``sqlite``, ``redis`` (sessionlab's
+stores; redis on the process's private redis-server). CPU is ``time.process_time`` of
+this process: for redis it leaves out the Redis server's own work.
 
 For instruction counts, free of the machine's load (the numbers the issue's decisions
 were made on), run one target under callgrind twice, with 0 and with N requests, and
@@ -33,7 +34,7 @@ from flask import Flask
 
 from sessionlab.server.app import create_app
 
-TARGETS = ["bare", "cookie", "memory", "sqlite", "redis"]
+TARGETS = ["bare", "routes", "cookie", "memory", "sqlite", "redis"]
 ROUNDS = 3
 REQUESTS = 5000
 WARM_UP = 300
@@ -89,6 +90,11 @@ def prepared(target: str) -> Callable[[], bytes]:
     """A function that serves one GET /user on a live session of ``target``."""
     if target == "bare":
         app = bare_app()
+        env = environ("/user", None)
+        return lambda: call(app, env)[2]
+    if target == "routes":
+        app = create_app(store="memory", secret="x" * 64, name="bench")
+        app.secret_key = None  # Flask's null session: the routes, and no session
         env = environ("/user", None)
         return lambda: call(app, env)[2]
     app = create_app(store=target, secret="x" * 64, name="bench")
