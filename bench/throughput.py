@@ -40,8 +40,7 @@ from pathlib import Path
 
 import requests
 
-from sessionlab.load import run_cycles
-from sessionlab.server.balancer import BalancedServers, haproxy_binary
+from sessionlab.server.balancer import BalancedServers, haproxy_binary, run_cycles
 from sessionlab.server.processes import ChildServer, free_port
 from sessionlab.server.redis_server import shared_redis_server
 from sessionlab.server.workers import start_workers

@@ -16,12 +16,12 @@ import requests
 
 import sessionlab as sl
 from conftest import need_service
-from sessionlab.load import run_cycles
 from sessionlab.server.balancer import (
     HAPROXY_HINT,
     BalancedServers,
     ServeProcess,
     haproxy_binary,
+    run_cycles,
     start_servers,
 )
 from sessionlab.server.processes import check_host

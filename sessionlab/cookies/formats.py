@@ -363,9 +363,10 @@ class DerivedKeySigner(Signer):
         except Exception:  # as itsdangerous: any undecodable signature is a bad one
             return False
         value = want_bytes(value)
-        return any(
-            hmac.compare_digest(digest, hmac.digest(key, value, self._name)) for key in self._keys
-        )
+        for key in self._keys:
+            if hmac.compare_digest(digest, hmac.digest(key, value, self._name)):
+                return True
+        return False
 
 
 FLASK = FlaskCookie()
