@@ -69,6 +69,10 @@ def id_signer(secrets_newest_first: list[Secret] | tuple[Secret, ...]) -> Signer
     return SESSIONLAB.signer(secrets_newest_first)
 
 
+def mark_modified(session: ServerSession) -> None:
+    session.modified = True
+
+
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     """The session of one request: a dict that knows its id and whether it changed."""
 
@@ -83,10 +87,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         permanent: bool = False,
         genid: Callable[[], str] = new_session_id,
     ) -> None:
-        def on_update(session: ServerSession) -> None:
-            session.modified = True
-
-        super().__init__(data or {}, on_update)
+        super().__init__(data or {}, mark_modified)
         self.sid = sid
         self.created = created
         self.expires = expires
