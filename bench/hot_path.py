@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from flask_session_app import bare as bare_app  # bench/: the throughput bench's ceiling
 
 from sessionlab.server.app import create_app
 
@@ -39,16 +40,6 @@ TARGETS = ["bare", "routes", "cookie", "memory", "sqlite", "redis"]
 ROUNDS = 3
 REQUESTS = 5000
 WARM_UP = 300
-
-
-def bare_app() -> Flask:
-    app = Flask("bare")
-
-    @app.get("/user")
-    def show_user() -> str:
-        return "user logged out!"
-
-    return app
 
 
 def environ(path: str, cookie: str | None) -> dict[str, Any]:
