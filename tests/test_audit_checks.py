@@ -121,7 +121,8 @@ def test_fixation_fails_without_regeneration_and_passes_with_it(seed_server, har
         "fail",
         "login kept the planted id; replaying it shows the victim's session",
     )
-    assert "GET /user/alice [cookie value1] → 200 sets value1" in seed.evidence
+    # The login writes to the planted session and, its cookie unchanged, sends no Set-Cookie.
+    assert "GET /user/alice [cookie value1] → 200 '<p>Session Set" in seed.evidence
     assert "GET /user [cookie value1] → 200 'alice" in seed.evidence
     assert checks_ids.check_fixation(hardened).verdict == "pass"
 
