@@ -15,6 +15,8 @@ these classes, so adding a format is adding one class to :data:`FORMATS`.
   HMAC-SHA256(secret, id) in standard base64 without ``=``.
 * **sessionlab** (our server-side sessions): ``<id>.<signature>``, an itsdangerous
   ``Signer`` with salt "sessionlab.sid", HMAC key derivation and SHA-256.
+* **django** (Django's ``signed_cookies`` session backend) and **starlette**
+  (``SessionMiddleware``): in formats_more.py; both carry the session's data readably.
 """
 
 from __future__ import annotations
@@ -54,10 +56,11 @@ class CookieAnatomy:
     digest: bytes = b""
     compressed: bool = False
     problem: str = ""
+    alternatives: tuple[str, ...] = ()  # other formats that read the same bytes
 
     @property
     def signed_at(self) -> datetime | None:
-        """When a Flask cookie was signed (UTC), from its timestamp part."""
+        """When a Flask, Django or Starlette cookie was signed (UTC), from its timestamp."""
         if self.timestamp is None:
             return None
         return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
@@ -95,13 +98,15 @@ class CookieFormat:
     """One signed-cookie format. Subclasses set the class attributes and :meth:`parse`.
 
     The signature is HMAC(``key``, ``signed``) with ``hash_name``, where ``key`` is the
-    secret itself (``salt`` None) or HMAC(secret, ``salt``) (itsdangerous' "hmac" key
-    derivation). ``carries_data``: the cookie holds the session's data, not just an id.
+    secret itself (``salt`` None), HMAC(secret, ``salt``) (itsdangerous' "hmac" key
+    derivation) or, with ``concat``, HASH(``salt`` + secret) (Django's and itsdangerous'
+    default "django-concat"). ``carries_data``: the cookie holds the session's data.
     """
 
     kind: ClassVar[str]
     hash_name: ClassVar[str]
     salt: ClassVar[bytes | None] = None
+    concat: ClassVar[bool] = False
     carries_data: ClassVar[bool] = False
     signature_meaning: ClassVar[str] = ""
 
@@ -114,6 +119,8 @@ class CookieFormat:
         raw = as_bytes(secret)
         if self.salt is None:
             return raw
+        if self.concat:
+            return hashlib.new(self.hash_name, self.salt + raw).digest()
         return hmac.digest(raw, self.salt, self.hash_name)
 
     def mac(self, secret: Secret, signed: bytes) -> bytes:
@@ -329,5 +336,6 @@ class SessionlabCookie(CookieFormat):
 FLASK = FlaskCookie()
 EXPRESS = ExpressCookie()
 SESSIONLAB = SessionlabCookie()
-# In the order a value is tried: the most distinctive shape first.
-FORMATS: dict[str, CookieFormat] = {f.kind: f for f in (EXPRESS, FLASK, SESSIONLAB)}
+# Every format, filled in the order values are tried by formats_data.py (which adds
+# Django's and Starlette's formats): the most distinctive shape first.
+FORMATS: dict[str, CookieFormat] = {}
