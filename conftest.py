@@ -8,6 +8,9 @@ import shutil
 
 import pytest
 
+# The frameworks' own apps run in their child processes, configured by their environment.
+collect_ignore_glob = ["sessionlab/server/frameworks/*_app/*"]
+
 NEEDS_REDIS = (
     "sessionlab/server/stores/redis.py",
     "sessionlab/server/redis_server.py",

@@ -23,7 +23,7 @@ def decode_cookie(value: str) -> CookieAnatomy:
     Starlette's cookies have Flask's shape; the JSON inside tells them apart (Starlette
     writes spaces after separators, Flask does not), and ``alternatives`` names the other:
 
-    >>> decode_cookie("eyJuYW1lIjogImFsaWNlIn0.aSdOgA.OottoEZVNLSZRHprpoJ7iiu4t7M").kind
+    >>> decode_cookie("eyJuYW1lIjogImFsaWNlIn0=.aSdOgA.OottoEZVNLSZRHprpoJ7iiu4t7M").kind
     'starlette'
     """
     text = unwrap(value)
