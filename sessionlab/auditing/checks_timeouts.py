@@ -37,13 +37,13 @@ def positive_wait(wait: float | None, option: str) -> float | None:
 MAX_VISITS = 1000  # the absolute check's visits, whatever the waits
 
 
-def served(target: Target, client: Client, value: str) -> tuple[bool, Client]:
-    """Does the server still serve the session, to its own client or to its last cookie
+def served(target: Target, client: Client, value: str) -> tuple[bool, bool, Client]:
+    """Does the server still serve the session to its own client, and to its last cookie
     replayed from a fresh jar? The client's request goes first: a server that cleans up
     only after reading (PHP) must be caught serving it."""
     own = target.logged_in(client)
     replayed, replay = target.replayed(value)
-    return own or replayed, replay
+    return own, replayed, replay
 
 
 def idle_check(wait: float | None) -> Callable[[Target], Finding]:
@@ -60,7 +60,8 @@ def idle_check(wait: float | None) -> Callable[[Target], Finding]:
         client, value, aliases = target.logged_in_victim()
         time.sleep(wait)
         start = len(client.exchanges)
-        alive, replay = served(target, client, value)
+        own, replayed, replay = served(target, client, value)
+        alive = own or replayed
         observed = f"after {wait:g} s idle the session " + ("is still alive" if alive else "ended")
         shown = [*client.exchanges[start:], *replay.exchanges]
         return Finding(
@@ -95,8 +96,10 @@ def absolute_check(wait: float | None, idle: float | None) -> Callable[[Target],
                 break
             time.sleep(min(every, max(wait - (time.monotonic() - started), 0)))
             start = len(client.exchanges)
-            alive, replay = served(target, client, value)
-            value = target.cookie(client) or value  # follow a cookie the server renewed
+            own, replayed, replay = served(target, client, value)
+            alive = own or replayed
+            if own:  # follow a cookie the server renewed, never an anonymous new one
+                value = target.cookie(client) or value
             shown = [*client.exchanges[start:], *replay.exchanges]
         observed = f"kept busy for {wait:g} s, the session " + (
             "is still alive" if alive else "ended"
