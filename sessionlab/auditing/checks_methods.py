@@ -26,7 +26,7 @@ def check_login_not_get(target: Target) -> Finding:
     client = target.client()
     target.send(client, _as_get(target.routes.login))
     logged_in = target.logged_in(client)
-    observed = f"GET {target.routes.login.path} " + (
+    observed = f"GET {target.routes.login.fill(target.victim)[0]} " + (
         "logs the user in" if logged_in else "logs nobody in"
     )
     return Finding(

@@ -61,7 +61,7 @@ def _row_lines(row: pd.Series, width: int, evidence: bool) -> list[str]:
         for version in ("4.0.3", "5.0.0")
         if row.get(f"ASVS {version}") not in (None, "", "—")
     )
-    head = f"  {row['check']:<22} {ids or 'advice':<25}  "
+    head = f"  {row['check']:<22} {ids or '(advice)':<26} "
     text = str(row["observed"])
     if row.get("advice"):
         text += f" — advice: {row['advice']}"

@@ -54,17 +54,19 @@ def start_django(
     mode: str = "default",
     secret: str | None = None,
     absolute_timeout: float | None = None,
+    passwords: dict[str, str] | None = None,
     port: int = 0,
 ) -> LabServer:
     """Django on 127.0.0.1 (granian, one worker). ``absolute_timeout``: SESSION_COOKIE_AGE
-    in whole seconds (Django counts it from the session's last write)."""
+    in whole seconds (Django counts it from the session's last write). ``passwords``: the
+    accounts to make (alice and mallory with random passwords by default)."""
     if backend not in BACKENDS:
         raise ConfigError(f"django backend must be one of {BACKENDS}, not {backend!r}")
     if mode not in MODES:
         raise ConfigError(f"django mode must be one of {MODES}, not {mode!r}")
     python_package("django", "django")
     hardened = mode == "hardened"
-    passwords = {user: secrets.token_urlsafe(12) for user in (VICTIM, ATTACKER)}
+    passwords = passwords or {user: secrets.token_urlsafe(12) for user in (VICTIM, ATTACKER)}
     key = secret or "django-insecure-" + secrets.token_urlsafe(38)  # startproject's shape
     command = [*granian(), "--interface", "wsgi", "--host", "127.0.0.1", "--port", "{port}"]
     command += ["--workers", "1", "--no-access-log", "--log-level", "warning"]
