@@ -159,7 +159,12 @@ def test_passwords_with_spaces_and_from_the_environment(monkeypatch, capsys):
         args += ["--login", "POST /accounts/login/ username={user} 'password={password}'"]
         args += ["--login-form", "/accounts/login/", "--csrf-field", "csrfmiddlewaretoken"]
         args += ["--logout", "POST /accounts/logout/", "--logout-form", "/user"]
-        args += ["--password", "alice=correct horse battery", "--password-env", "mallory=MALLORY_PW"]
+        args += [
+            "--password",
+            "alice=correct horse battery",
+            "--password-env",
+            "mallory=MALLORY_PW",
+        ]
         status = main(args)
     out = capsys.readouterr().out
     assert status == 1, out  # Secure and __Host- fail over http

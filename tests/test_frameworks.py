@@ -98,7 +98,9 @@ def test_php_and_starlette_records():
 )
 def test_a_missing_runtime_is_one_error_with_the_install_command(server, missing, command):
     runtime = "sessionlab.server.frameworks.runtime"
-    target = f"{runtime}.shutil.which" if missing == "which" else f"{runtime}.importlib.util.find_spec"
+    target = (
+        f"{runtime}.shutil.which" if missing == "which" else f"{runtime}.importlib.util.find_spec"
+    )
     with (
         mock.patch(target, return_value=None),
         mock.patch("sessionlab.server.frameworks.express.node_modules", return_value="/x"),

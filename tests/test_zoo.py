@@ -15,7 +15,10 @@ from conftest import need_service
 from zoo import CHECKS, CONFIGS, TIMEOUTS
 
 RUNTIMES = {
-    "express": (lambda: shutil.which("node") and shutil.which("npm"), "apt-get install nodejs npm"),
+    "express": (
+        lambda: shutil.which("node") and shutil.which("npm"),
+        "apt-get install nodejs npm",
+    ),
     "php": (lambda: shutil.which("php"), "apt-get install php-cli"),
     "django": (lambda: find_spec("django"), "pip install 'sessionlab[frameworks]'"),
     "starlette": (lambda: find_spec("starlette"), "pip install 'sessionlab[frameworks]'"),
