@@ -22,8 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import sessionlab as sl  # noqa: E402
 from zoo import CONFIGS, TIMEOUTS  # noqa: E402
+
+import sessionlab as sl  # noqa: E402
 
 FAILING = {"fail", "advice"}
 
@@ -68,7 +69,7 @@ def main() -> None:
         print(f"  differs: {config} / {check}: audit {got}, reviewer {want}")
 
     starts = []
-    for attempt in range(5):
+    for _ in range(5):
         began = time.perf_counter()
         lab = sl.start(server="express", name="bench-express-start")
         starts.append(time.perf_counter() - began)

@@ -20,7 +20,7 @@ from sessionlab.auditing import (
 from sessionlab.auditing.checks_timeouts import absolute_check, idle_check
 from sessionlab.auditing.finding import REQUIREMENTS, Finding
 from sessionlab.auditing.report import COLUMNS, failed, run_check
-from sessionlab.auditing.target import Route, Routes, Target
+from sessionlab.auditing.target import Routes, Target
 
 # REFERENCE §1-§5, as observed on these targets. The seed profile's cookie has HttpOnly and
 # SameSite=Lax in both stores (sessionlab's safe defaults), so neither fails those.

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
+from test_zoo import need_runtime
 
 import sessionlab as sl
 from sessionlab.cli import main
 from sessionlab.pytest_plugin import assert_session_audit
-from test_zoo import need_runtime
 
 # The parts of the SARIF 2.1.0 schema (OASIS, sarif-schema-2.1.0.json) that code-scanning
 # tools read: required properties, their types and the level enumeration.

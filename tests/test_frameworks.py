@@ -10,11 +10,11 @@ from unittest import mock
 
 import pytest
 import requests
+from test_zoo import need_runtime
 
 import sessionlab as sl
 from sessionlab.auditing.target import Target
 from sessionlab.cookies import DJANGO, STARLETTE
-from test_zoo import need_runtime
 
 XSS = "<script>alert(1)</script>"
 

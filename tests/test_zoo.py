@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib.util import find_spec
 
 import pytest
+from zoo import CHECKS, CONFIGS, TIMEOUTS
 
 import sessionlab as sl
 from conftest import need_service
-from zoo import CHECKS, CONFIGS, TIMEOUTS
 
 RUNTIMES = {
     "express": (
