@@ -230,3 +230,47 @@ def test_the_express_cache_is_outside_the_package():
     need_runtime("express")
     assert not (APP / "node_modules").exists()
     assert shutil.os.path.commonpath([node_modules(), APP]) != str(APP)
+
+
+def test_a_token_read_from_a_cookie_and_sent_in_a_header(django):
+    # Django also takes the csrftoken cookie's value in an X-CSRFToken header.
+    fields = {**django.routes.__dict__, "csrf_from": "cookie:csrftoken", "csrf_field": ""}
+    target = Target(django.url, sl.Routes(**{**fields, "csrf_header": "X-CSRFToken"}))
+    assert target.issued()[0] == "sessionid"
+    login = next(e for c in target.clients for e in c.exchanges if e.method == "POST")
+    assert login.status == 302  # the token went in the header only: csrf_field=""
+
+
+def test_json_bodies_and_request_headers_are_sent_as_described():
+    from flask import Flask, request, session
+
+    from sessionlab.server.serve import serve_app
+    from sessionlab.server.storage import UnlistedStore
+
+    app = Flask("json-login")
+    app.secret_key = "k" * 64
+
+    @app.post("/api/login")
+    def api_login():
+        if request.headers.get("X-Requested-With") != "sessionlab" or not request.is_json:
+            return "no", 400
+        session["name"] = request.json["user"]
+        return {"ok": True}
+
+    @app.get("/user")
+    def show():
+        return session.get("name", "user logged out!")
+
+    lab = serve_app(app, name="t-json", store=UnlistedStore(), cookie_name="session", kind="t")
+    with lab:
+        login = sl.Route(
+            "POST",
+            "/api/login",
+            {"user": "{user}"},
+            headers={"X-Requested-With": "sessionlab"},
+            json=True,
+        )
+        target = Target(lab.url, sl.Routes(login=login))
+        assert target.issued()[0] == "session"
+        sent = next(e for c in target.clients for e in c.exchanges if e.method == "POST")
+        assert (sent.path, sent.status, sent.body) == ("/api/login", 200, '{"ok":true}\n')
