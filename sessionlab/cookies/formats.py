@@ -231,12 +231,9 @@ class FlaskCookie(CookieFormat):
         ]
 
 
-def flask_payload(part: str, compressed: bool = False) -> Any:
-    """A Flask payload part as Python data, through Flask's own tagged JSON serializer.
-
-    >>> flask_payload("eyJjYXJ0Ijp7IiB0IjpbMSwyXX19")
-    {'cart': (1, 2)}
-    """
+def payload_bytes(part: str, compressed: bool = False) -> bytes:
+    """A base64url payload part's bytes, inflated when a leading ``.`` said it is
+    zlib-compressed (Flask's and Django's way); ValueError says what is wrong with it."""
     raw = decode_b64url(part)
     if raw is None:
         raise ValueError("the payload is not base64url")
@@ -245,6 +242,16 @@ def flask_payload(part: str, compressed: bool = False) -> Any:
             raw = zlib.decompress(raw)
         except zlib.error as error:
             raise ValueError(f"the compressed payload does not inflate: {error}") from None
+    return raw
+
+
+def flask_payload(part: str, compressed: bool = False) -> Any:
+    """A Flask payload part as Python data, through Flask's own tagged JSON serializer.
+
+    >>> flask_payload("eyJjYXJ0Ijp7IiB0IjpbMSwyXX19")
+    {'cart': (1, 2)}
+    """
+    raw = payload_bytes(part, compressed)
     try:
         return TaggedJSONSerializer().loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:

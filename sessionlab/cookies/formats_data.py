@@ -39,6 +39,7 @@ from .formats import (
     Secret,
     b64url,
     decode_b64url,
+    payload_bytes,
 )
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -152,14 +153,7 @@ class DjangoSignedCookie(CookieFormat):
 
 def django_payload(part: str, compressed: bool = False) -> Any:
     """A Django signing payload as Python data (Django's JSON is read as latin-1)."""
-    raw = decode_b64url(part)
-    if raw is None:
-        raise ValueError("the payload is not base64url")
-    if compressed:
-        try:
-            raw = zlib.decompress(raw)
-        except zlib.error as error:
-            raise ValueError(f"the compressed payload does not inflate: {error}") from None
+    raw = payload_bytes(part, compressed)
     try:
         return json.loads(raw.decode("latin-1"))
     except ValueError as error:
