@@ -28,7 +28,7 @@ from .cookies import (
     verify,
 )
 from .crack import CrackResult, crack, forge_flask, tamper
-from .diagrams import sequence_diagram
+from .diagrams import sequence_diagram, wire
 from .errors import (
     CannotTest,
     ConfigError,
@@ -42,6 +42,7 @@ from .errors import (
     StoreNotSharedWarning,
     WeakSecretWarning,
 )
+from .inspector import inspector
 from .recording import Exchange, JarCookie, Recorder
 from .routes import Route, Routes
 from .server.config import CookieOptions, LabConfig, Timeouts
@@ -97,6 +98,7 @@ __all__ = [
     "decode_cookie",
     "forge_flask",
     "history_frame",
+    "inspector",
     "load_wordlist",
     "parse_set_cookie",
     "running",
@@ -117,4 +119,5 @@ __all__ = [
     "to_sarif",
     "to_table",
     "verify",
+    "wire",
 ]
