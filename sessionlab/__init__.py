@@ -12,6 +12,7 @@ session server, drive it with a recording client, and look at both halves side b
 """
 
 from .auditing import audit
+from .browser import Browser, Screenshot
 from .client import Client
 from .cookies import (
     CookieAnatomy,
@@ -42,6 +43,7 @@ from .errors import (
 )
 from .recording import Exchange, JarCookie, Recorder
 from .routes import Route, Routes
+from .server.attacker import AttackerSite, start_attacker
 from .server.config import CookieOptions, LabConfig, Timeouts
 from .server.frameworks.flask_session import start_flask_session_app
 from .server.handle import LabServer, running, stop
@@ -59,6 +61,8 @@ from .wordlist import load_wordlist
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttackerSite",
+    "Browser",
     "CannotTest",
     "Client",
     "ConfigError",
@@ -78,6 +82,7 @@ __all__ = [
     "Route",
     "Routes",
     "SQLiteStore",
+    "Screenshot",
     "ServiceMissingError",
     "SessionLockTimeout",
     "SessionlabError",
@@ -105,6 +110,7 @@ __all__ = [
     "sign_sessionlab",
     "signed_with",
     "start",
+    "start_attacker",
     "start_flask_session_app",
     "stop",
     "store_frame",
