@@ -44,3 +44,38 @@ def lab(server_store, request):
 def client(lab):
     with sl.Client(lab.url, watch=lab.store) as client:
         yield client
+
+
+CHROMIUM_MISSING = (
+    "Chromium is not installed: apt-get install chromium (and pip install playwright)"
+)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Chromium is here (or, in CI, the test fails): one process serves the whole session."""
+    from sessionlab.chromium import chromium_available
+
+    need_service(chromium_available(), CHROMIUM_MISSING)
+
+
+@pytest.fixture(scope="module")
+def teaching_lab():
+    """A seed lab with the teaching routes (/set-cookie, the unescaped name), per module."""
+    name = cookie_name(f"teach-{os.getpid()}-{id(object())}")
+    with sl.start(store="memory", name=name, teaching=["xss", "set-cookie"]) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def attacker(teaching_lab):
+    """The attacker's site (http://attacker.localhost:PORT) aiming at the teaching lab."""
+    with sl.start_attacker(teaching_lab.url, name=f"{teaching_lab.name}-attacker") as site:
+        yield site
+
+
+@pytest.fixture
+def browser(chromium, teaching_lab, request):
+    """A fresh Chromium context (its own jar) on the teaching lab, closed after the test."""
+    with teaching_lab.browser(name=cookie_name(request.node.name)) as browser:
+        yield browser
