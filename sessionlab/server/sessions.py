@@ -3,7 +3,8 @@
 This is the other half of Flask's own ``SecureCookieSessionInterface`` (which keeps the whole
 session in the cookie). The rules, and why:
 
-* Ids are 256 bits from ``secrets`` (ASVS 5.0.0 7.2.3 asks for at least 128).
+* Ids are 256 bits from ``secrets`` (ASVS 4.0.3 3.2.2 asks for at least 64, ASVS 5.0.0
+  7.2.3 for at least 128).
 * The cookie carries ``<id>.<signature>``, signed with itsdangerous under the current secret
   and verified under it and any older ones, so secrets can be rotated.
 * An id the server never issued (or no longer has), or a bad signature, is never adopted:
@@ -14,8 +15,9 @@ session in the cookie). The rules, and why:
 * A record is written only when the request modified the session, and Set-Cookie is sent
   only when the cookie changes, so a slow read-only request never overwrites a write.
 * Logout (``session.destroy()``, sessionlab's own method, not Flask's) deletes the record
-  and expires the cookie with the Path and Domain browsers match a deletion on (and the
-  same other attributes, which a ``__Host-`` cookie's deletion needs).
+  and expires the cookie with the name, Path and Domain browsers match a deletion on, and
+  with Secure when the cookie had it (a ``__Host-`` or ``__Secure-`` deletion without it is
+  refused); HttpOnly and SameSite play no part in the match.
 """
 
 from __future__ import annotations
