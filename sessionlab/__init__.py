@@ -12,7 +12,7 @@ session server, drive it with a recording client, and look at both halves side b
 """
 
 from .auditing import audit
-from .browser import Browser, Screenshot
+from .browser import Browser, Screenshot, close_browsers
 from .client import Client
 from .cookies import (
     CookieAnatomy,
@@ -94,6 +94,7 @@ __all__ = [
     "Timeouts",
     "WeakSecretWarning",
     "anatomy_frame",
+    "close_browsers",
     "audit",
     "cookies_frame",
     "crack",

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from .capture import Capture, Wire, jar_rows
-from .chromium import driver, find_chromium, launch_args
+from .chromium import driver, find_chromium, launch_args, stop_driver
 from .client import seed_cycle
 from .errors import ConfigError
 from .recording import Exchange, JarCookie, Recorder
@@ -45,14 +45,19 @@ ALLOW_THIRD_PARTY = {"profile": {"cookie_controls_mode": 0}}  # Settings: allow 
 class Screenshot:
     """A PNG of the page; a notebook shows it inline.
 
-    >>> Screenshot(b"\\x89PNG...")._repr_png_()[:4]
-    b'\\x89PNG'
+    >>> from sessionlab.server.attacker import PIXEL
+    >>> Screenshot(PIXEL)
+    <Screenshot: PNG, 1x1>
     """
 
     png: bytes
 
     def _repr_png_(self) -> bytes:
         return self.png
+
+    def __repr__(self) -> str:
+        width, height = (int.from_bytes(self.png[i : i + 4], "big") for i in (16, 20))
+        return f"<Screenshot: PNG, {width}x{height}>"
 
     def save(self, path: str | Path) -> Path:
         Path(path).write_bytes(self.png)
@@ -83,6 +88,7 @@ class Browser(Recorder):
     allow_third_party_cookies: bool = False
     enable_features: Sequence[str] = ()
     timeout: float = 10.0
+    viewport: tuple[int, int] = (800, 320)  # the tab's size: what a screenshot shows
     _open: ClassVar[dict[str, Browser]] = {}
     _open_lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -107,7 +113,11 @@ class Browser(Recorder):
     # -- on the browser thread ----------------------------------------------------------
 
     def _open_tab(self, switches: list[str]) -> tuple[Any, Any, Any, Capture]:
-        options = {"ignore_https_errors": self.verify is False}
+        width, height = self.viewport
+        options = {
+            "ignore_https_errors": self.verify is False,
+            "viewport": {"width": width, "height": height},
+        }
         if self.allow_third_party_cookies:
             self._profile = profile_allowing_third_party_cookies()
             context = self._driver.playwright.chromium.launch_persistent_context(
@@ -337,6 +347,13 @@ def profile_allowing_third_party_cookies() -> str:
     (Path(directory) / "Default").mkdir()
     (Path(directory) / "Default" / "Preferences").write_text(json.dumps(ALLOW_THIRD_PARTY))
     return directory
+
+
+def close_browsers() -> None:
+    """Close every open Browser and the Chromium processes behind them (a notebook's last
+    cell; also run at exit). The next Browser starts Chromium again."""
+    close_all()
+    stop_driver()
 
 
 def close_all() -> None:

@@ -87,7 +87,11 @@ class Capture:
         ]
         lines = header(event["headers"], "set-cookie")
         self._hop(event["requestId"]).received.append(
-            {"set_cookies": lines.split("\n") if lines else [], "refused": refused}
+            {
+                "set_cookies": lines.split("\n") if lines else [],
+                "refused": refused,
+                "status": event.get("statusCode", 0),
+            }
         )
 
     def settle(self, timeout: float) -> None:
@@ -122,7 +126,9 @@ def wire(request: Any, response: Any, sent: Any, received: Any) -> Wire:
     failed = request.failure is not None
     if response is None and not failed:
         response = request.response()
-    status = response.status if response is not None else 0
+    # A response Chromium blocked from the page (an image that is HTML, say) still came back:
+    # CDP saw its status even where Playwright reports only a failure.
+    status = response.status if response is not None else (received or {}).get("status", 0)
     # requests CDP did not see (an out-of-process iframe's): ask Playwright (a round trip)
     cookie = sent["cookie"] if sent is not None else all_headers(request).get("cookie")
     if received is not None:
@@ -138,7 +144,7 @@ def wire(request: Any, response: Any, sent: Any, received: Any) -> Wire:
         status=status,
         sent_cookie=cookie,
         set_cookies=set_cookies,
-        body=body(request, response) if not failed else f"failed: {request.failure}",
+        body=f"failed: {request.failure}" if failed else body(request, response),
         elapsed_ms=elapsed_ms(request.timing),
         refused=received["refused"] if received else [],
         withheld=sent["withheld"] if sent else [],

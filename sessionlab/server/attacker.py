@@ -149,7 +149,7 @@ def start_attacker(
         kind="attacker",
         app=app,
         host=host,
-        insecure_choices=["an attacker's pages, for teaching"],
+        insecure_choices=["pages that attack the target"],
         ca_path=str(local_tls().ca_path) if tls else None,
     )
     site.target = target.rstrip("/")
