@@ -162,7 +162,11 @@ def body(request: Any, response: Any) -> str:
 
 
 def elapsed_ms(timing: dict[str, float]) -> float:
-    """From sending the request to the end of the response, by the browser's own clock."""
+    """From sending the request to the end of the response, by the browser's own clock.
+
+    >>> elapsed_ms({"requestStart": 1.5, "responseEnd": 4.0}), elapsed_ms({"responseEnd": -1})
+    (2.5, 0.0)
+    """
     if timing.get("responseEnd", -1) < 0:
         return 0.0
     return round(timing["responseEnd"] - max(timing.get("requestStart", 0.0), 0.0), 2)
@@ -176,6 +180,11 @@ def all_headers(request: Any) -> dict[str, str]:
 
 
 def header(headers: dict[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name (CDP keeps the server's).
+
+    >>> header({"Set-Cookie": "a=1"}, "set-cookie")
+    'a=1'
+    """
     return next((value for key, value in headers.items() if key.lower() == name), None)
 
 
