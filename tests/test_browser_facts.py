@@ -194,6 +194,17 @@ def test_another_port_of_the_same_host_is_the_same_site(browser, teaching_lab):
         assert sent_names(cross_site(browser, same, "img")) == {"ck_strict"}
 
 
+def test_a_sibling_subdomain_is_the_same_site(chromium, teaching_lab):
+    """www.lab.localhost and evil.lab.localhost share the site lab.localhost."""
+    www = teaching_lab.url.replace("127.0.0.1", "www.lab.localhost")
+    with (
+        sl.start_attacker(www, name="t-sibling", host="evil.lab.localhost") as sibling,
+        sl.Browser(www, name="t-sibling-browser") as browser,
+    ):
+        set_cookie(browser, SAMESITES["strict"])
+        assert sent_names(cross_site(browser, sibling, "img")) == {"ck_strict"}
+
+
 def test_a_cross_site_img_cannot_log_out_but_a_link_can(browser, attacker):
     browser.goto("/user/alice")
     cross_site(browser, attacker, "img", "/logout")
