@@ -11,7 +11,7 @@ session server, drive it with a recording client, and look at both halves side b
 ['id1: {"name":"alice"}', 'id1: {"name":"alice"}', '(nothing)', '(nothing)']
 """
 
-from .auditing import audit
+from .auditing import audit, to_sarif, to_table
 from .browser import Browser, Screenshot, close_browsers
 from .client import Client
 from .cookies import (
@@ -20,9 +20,11 @@ from .cookies import (
     anatomy_frame,
     decode_cookie,
     parse_set_cookie,
+    sign_django,
     sign_express,
     sign_flask,
     sign_sessionlab,
+    sign_starlette,
     signed_with,
     verify,
 )
@@ -106,9 +108,11 @@ __all__ = [
     "running",
     "sequence_diagram",
     "set_cookie_frame",
+    "sign_django",
     "sign_express",
     "sign_flask",
     "sign_sessionlab",
+    "sign_starlette",
     "signed_with",
     "start",
     "start_attacker",
@@ -117,5 +121,7 @@ __all__ = [
     "store_frame",
     "tamper",
     "timeline",
+    "to_sarif",
+    "to_table",
     "verify",
 ]

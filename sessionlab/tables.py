@@ -262,7 +262,13 @@ def _server_state(exchange: Exchange, aliases: Aliases) -> dict[str, str] | None
 
 
 def _compact(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    """Compact JSON; what JSON cannot write (bytes, datetimes: Flask's tagged JSON keeps
+    them) shows as its repr.
+
+    >>> print(_compact({"b": b"x", "n": 1}))
+    {"b":"b'x'","n":1}
+    """
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=repr)
 
 
 def _describe(items: dict[str, str], separator: str) -> str:

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from .base import Record, dumps, loads, lock_timeout
+from .base import PLAIN, Codec, Record, lock_timeout, reader
 
 
 class MemoryStore:
@@ -26,8 +26,10 @@ class MemoryStore:
 
     kind = "memory"
 
-    def __init__(self) -> None:
-        self._records: dict[str, tuple[str, float, float]] = {}  # sid -> (json, created, expires)
+    def __init__(self, codec: Codec = PLAIN) -> None:
+        self.codec = codec
+        # sid -> (json, its format, created, expires)
+        self._records: dict[str, tuple[str, int, float, float]] = {}
         self._expiries: list[tuple[float, str]] = []
         self._lock = threading.Lock()
 
@@ -36,7 +38,10 @@ class MemoryStore:
             row = self._records.get(sid)
         if row is None:
             return None
-        record = Record(sid, loads(row[0]), row[1], row[2])
+        text, format, created, expires = row
+        codec = self.codec  # the hot path: no reader() call
+        data = codec.loads(text) if format == codec.format else PLAIN.loads(text)
+        record = Record(sid, data, created, expires)
         if record.is_expired():
             self.destroy(sid)
             return None
@@ -44,7 +49,7 @@ class MemoryStore:
 
     def set(self, record: Record) -> None:
         # Stored as JSON, as a real store would, so callers never share mutable data.
-        row = (dumps(record.data), record.created, record.expires)
+        row = (self.codec.dumps(record.data), self.codec.format, record.created, record.expires)
         with self._lock:
             self._records[record.sid] = row
             heapq.heappush(self._expiries, (record.expires, record.sid))
@@ -57,14 +62,14 @@ class MemoryStore:
         with self._lock:
             row = self._records.get(sid)
             if row is not None:
-                self._records[sid] = (row[0], row[1], expires)
+                self._records[sid] = (row[0], row[1], row[2], expires)
                 heapq.heappush(self._expiries, (expires, sid))
 
     def all(self) -> list[Record]:
         now = time.time()
         with self._lock:
             rows = list(self._records.items())
-        records = [Record(sid, loads(j), c, e) for sid, (j, c, e) in rows]
+        records = [Record(sid, reader(self.codec, f)(j), c, e) for sid, (j, f, c, e) in rows]
         return sorted((r for r in records if not r.is_expired(now)), key=lambda r: r.created)
 
     def length(self) -> int:
@@ -82,7 +87,7 @@ class MemoryStore:
             while self._expiries and self._expiries[0][0] <= now:
                 expires, sid = heapq.heappop(self._expiries)
                 row = self._records.get(sid)
-                if row is not None and row[2] == expires:
+                if row is not None and row[3] == expires:
                     del self._records[sid]
                     removed += 1
         return removed
@@ -96,6 +101,7 @@ class MemoryStore:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Another process gets a new, empty store: a dict cannot be shared (see workers.py).
+        # The codec is not sent: the app in that process gives the store its own.
         return (MemoryStore, ())
 
     def __repr__(self) -> str:
