@@ -107,8 +107,15 @@ def attacker(teaching_lab):
         yield site
 
 
-@pytest.fixture
-def browser(chromium, teaching_lab, request):
-    """A fresh Chromium context (its own jar) on the teaching lab, closed after the test."""
-    with teaching_lab.browser(name=cookie_name(request.node.name)) as browser:
+@pytest.fixture(scope="module")
+def module_browser(chromium, teaching_lab):
+    """One Chromium tab per module on the teaching lab (a tab costs more than clearing it)."""
+    with teaching_lab.browser(name=f"{teaching_lab.name}-browser") as browser:
         yield browser
+
+
+@pytest.fixture
+def browser(module_browser):
+    """The module's tab as a new visitor: no cookies, no recorded exchanges."""
+    module_browser.forget()
+    return module_browser

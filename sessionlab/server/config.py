@@ -239,8 +239,10 @@ class LabConfig:
             choices.append("client-side sessions cannot be revoked")
         if not self.cookie.httponly:
             choices.append("cookie readable by page scripts")
-        if self.cookie.samesite in (None, "None"):
+        if self.cookie.samesite == "None":
             choices.append("cookie sent on cross-site requests")
+        elif self.cookie.samesite is None:  # Chromium: Lax, plus top-level POSTs for 2 minutes
+            choices.append("no SameSite: each browser's default decides")
         return choices + [TEACHING[name] for name in self.teaching]
 
 
