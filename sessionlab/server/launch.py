@@ -111,7 +111,7 @@ def start(
         return register(start_workers(config, workers=workers, port=port))
     app = create_app(config)
     try:
-        tls = local_tls() if config.profile == "hardened" else None  # Secure needs https
+        tls = local_tls() if config.profile == "hardened" else None  # requests: Secure needs https
         runner = ThreadRunner(
             app,
             port=port,
