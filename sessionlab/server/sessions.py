@@ -344,7 +344,9 @@ class ServerSessionInterface(SessionInterface):
         vary_on_cookie(response)
 
     def _expire_cookie(self, app: Flask, response: Response) -> None:
-        """Expire the cookie with the attributes it was set with, or browsers keep it."""
+        """Expire the cookie. Browsers match a deletion on name, domain and path only (RFC 6265
+        section 5.3; tests/test_browser_facts.py); the other attributes are repeated so that a
+        ``__Host-``/``__Secure-`` name's rules, which the deletion must meet too, hold."""
         response.delete_cookie(self.get_cookie_name(app), **self._cookie_attributes(app))
         vary_on_cookie(response)
 
