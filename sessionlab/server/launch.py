@@ -79,7 +79,7 @@ def start(
             options.setdefault("mode", "recommended")
         elif server in ("django", "php") and profile == "hardened":
             options.setdefault("mode", "hardened")
-        if isinstance(secret, list | tuple):
+        if isinstance(secret, list | tuple) and server != "express":
             raise ConfigError(f"server={server!r} takes one secret string, not a list")
         if store != "sqlite" or cookie is not None or workers is not None or rolling:
             raise ConfigError(
