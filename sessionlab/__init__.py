@@ -11,7 +11,8 @@ session server, drive it with a recording client, and look at both halves side b
 ['id1: {"name":"alice"}', 'id1: {"name":"alice"}', '(nothing)', '(nothing)']
 """
 
-from .auditing import audit
+from .auditing import audit, to_sarif, to_table
+from .browser import Browser, Screenshot, close_browsers
 from .client import Client
 from .cookies import (
     CookieAnatomy,
@@ -19,14 +20,16 @@ from .cookies import (
     anatomy_frame,
     decode_cookie,
     parse_set_cookie,
+    sign_django,
     sign_express,
     sign_flask,
     sign_sessionlab,
+    sign_starlette,
     signed_with,
     verify,
 )
 from .crack import CrackResult, crack, forge_flask, tamper
-from .diagrams import sequence_diagram
+from .diagrams import sequence_diagram, wire
 from .errors import (
     CannotTest,
     ConfigError,
@@ -41,8 +44,10 @@ from .errors import (
     StoreNotSharedWarning,
     WeakSecretWarning,
 )
+from .inspector import inspector
 from .recording import Exchange, JarCookie, Recorder
 from .routes import Route, Routes
+from .server.attacker import AttackerSite, start_attacker
 from .server.config import CookieOptions, LabConfig, Timeouts
 from .server.frameworks.flask_session import start_flask_session_app
 from .server.handle import LabServer, running, stop
@@ -60,6 +65,8 @@ from .wordlist import load_wordlist
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttackerSite",
+    "Browser",
     "CannotTest",
     "Client",
     "ConfigError",
@@ -80,6 +87,7 @@ __all__ = [
     "Route",
     "Routes",
     "SQLiteStore",
+    "Screenshot",
     "ServiceMissingError",
     "SessionLockTimeout",
     "SessionlabError",
@@ -91,26 +99,34 @@ __all__ = [
     "Timeouts",
     "WeakSecretWarning",
     "anatomy_frame",
+    "close_browsers",
     "audit",
     "cookies_frame",
     "crack",
     "decode_cookie",
     "forge_flask",
     "history_frame",
+    "inspector",
     "load_wordlist",
     "parse_set_cookie",
     "running",
     "sequence_diagram",
     "set_cookie_frame",
+    "sign_django",
     "sign_express",
     "sign_flask",
     "sign_sessionlab",
+    "sign_starlette",
     "signed_with",
     "start",
+    "start_attacker",
     "start_flask_session_app",
     "stop",
     "store_frame",
     "tamper",
     "timeline",
+    "to_sarif",
+    "to_table",
     "verify",
+    "wire",
 ]

@@ -3,35 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import pandas as pd
 import requests
 
 from . import checks_cookie, checks_ids, checks_logout, checks_methods, checks_secrets
 from .checks_timeouts import absolute_check, idle_check
-from .finding import COULD_NOT_TEST, FAIL, REQUIREMENTS, Finding
+from .finding import ADVICE, COULD_NOT_TEST, FAIL, REQUIREMENTS, Finding
 from .target import CannotTest, Routes, Target
 
 COLUMNS = [
     "check",
-    "requirement",
+    "verdict",
+    "observed",
+    "advice",
     "ASVS 4.0.3",
     "ASVS 5.0.0",
+    "requirement",
     "expected",
-    "observed",
-    "verdict",
     "evidence",
+    "ASVS text",
 ]
 
 Check = Callable[[Target], Finding]
 
 
+class Lab(Protocol):
+    """Anything with a URL, a route map and a CA: a lab handle (``sl.start(...)``)."""
+
+    url: str
+    routes: Routes
+    ca_path: str | None
+
+
 def audit(
-    url: str,
+    app: str | Lab,
     routes: Routes | str | None = None,
     *,
-    verify: bool | str = True,
+    verify: bool | str | None = None,
     samples: int = 20,
     idle: float | None = None,
     absolute: float | None = None,
@@ -39,20 +49,23 @@ def audit(
     wordlist: bool = True,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Audit the session handling of the app at ``url``: one row per check.
+    """Audit the session handling of an app: one row per check.
 
-    ``routes`` says how to log in, view and log out ("seed", the default, "hardened" or a
-    :class:`Routes`). ``verify`` is passed to requests (a CA bundle path for local TLS).
-    ``idle`` and ``absolute`` are how long to wait for the app's timeouts (seconds; without
-    them those checks are "could not test"). ``lifetime``: the longest acceptable cookie
-    lifetime (default 8 hours). ``wordlist=False`` skips trying the public secrets.
+    ``app``: its URL, or a lab handle (``sl.start(...)``), whose URL, routes and CA are
+    used. ``routes`` says how to log in, view and log out ("seed", the default, "hardened"
+    or a :class:`Routes`). ``verify`` is passed to requests (a CA bundle path for local
+    TLS). ``idle`` and ``absolute`` are how long to wait for the app's timeouts (seconds;
+    without them those checks are "could not test"); they run last, alone. ``lifetime``:
+    the longest acceptable cookie lifetime (default 8 hours). ``wordlist=False`` skips
+    trying the public secrets.
 
     >>> import sessionlab as sl
     >>> with sl.start(store="memory", name="doc-audit") as lab:
-    ...     report = sl.audit(lab.url, wordlist=False)
+    ...     report = sl.audit(lab, wordlist=False)
     >>> report.set_index("check").loc[["fixation", "logout on server"], "verdict"].tolist()
     ['fail', 'pass']
     """
+    url, routes, verify = _resolve(app, routes, verify)
     slow = [  # built first: a wait that cannot work is refused before any request is sent
         ("idle timeout", idle_check(idle)),
         ("absolute timeout", absolute_check(absolute, idle)),
@@ -66,15 +79,27 @@ def audit(
             for check in REQUIREMENTS
         ]
         return pd.DataFrame(rows, columns=COLUMNS)
-    quick = quick_checks(samples, lifetime, wordlist, progress)
-    # The timeout checks mostly wait: run them beside the others instead of after them.
-    with ThreadPoolExecutor(max_workers=len(slow)) as pool:
-        waiting = [pool.submit(run_check, name, check, target) for name, check in slow]
-        findings = [run_check(name, check, target) for name, check in quick]
-        findings += [future.result() for future in waiting]
+    checks = quick_checks(samples, lifetime, wordlist, progress) + slow
+    # One after the other, timeouts last: no check's traffic may clean up another's session.
+    findings = [run_check(name, check, target) for name, check in checks]
     order = list(REQUIREMENTS)
     findings.sort(key=lambda finding: order.index(finding.check))
     return pd.DataFrame([finding.row() for finding in findings], columns=COLUMNS)
+
+
+def _resolve(
+    app: str | Lab, routes: Routes | str | None, verify: bool | str | None
+) -> tuple[str, Routes | str | None, bool | str]:
+    """URL, routes and CA of a URL or a lab handle; what the caller gave wins."""
+    if isinstance(app, str):
+        return app, routes, True if verify is None else verify
+    lab: Any = app
+    ca = getattr(lab, "ca_path", None)
+    return (
+        lab.url,
+        routes if routes is not None else getattr(lab, "routes", None),
+        verify if verify is not None else ca or True,
+    )
 
 
 def quick_checks(
@@ -110,7 +135,7 @@ def run_check(name: str, check: Check, target: Target) -> Finding:
     try:
         return check(target)
     except Exception as error:  # one broken check must not cost the other rows
-        return Finding(name, COULD_NOT_TEST, _reason(error)[:120])
+        return Finding(name, COULD_NOT_TEST, _reason(error)[:160])
 
 
 def _reason(error: Exception) -> str:
@@ -123,9 +148,14 @@ def _reason(error: Exception) -> str:
 
 
 def failed(report: pd.DataFrame) -> list[str]:
-    """The checks a report failed.
+    """The checks a report failed (advice never counts).
 
     >>> failed(pd.DataFrame({"check": ["Secure", "HttpOnly"], "verdict": ["fail", "pass"]}))
     ['Secure']
     """
     return report.loc[report["verdict"] == FAIL, "check"].tolist()
+
+
+def advised(report: pd.DataFrame) -> list[str]:
+    """The checks whose advice the app does not follow (never a failure)."""
+    return report.loc[report["verdict"] == ADVICE, "check"].tolist()

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ..browser import Browser
 from ..client import Client
 from ..routes import Routes
 from .processes import HOST, reachable
@@ -69,6 +70,7 @@ class LabServer:
         insecure_choices: Sequence[str] = (),
         kind: str = "sessionlab",
         app: Any = None,
+        host: str | None = None,
     ) -> None:
         self.name = name
         self.runner = runner
@@ -80,12 +82,14 @@ class LabServer:
         self.insecure_choices = list(insecure_choices)
         self.kind = kind  # what serves: "sessionlab", "flask-session", ...
         self.app = app  # the Flask app, when it runs in this process
+        # The name in its URL: a name given (attacker.localhost, on 127.0.0.1 whatever the
+        # name), else where the runner listens (127.0.0.1 unless start(host=...) said otherwise).
+        self.host = host or reachable(getattr(runner, "host", HOST))
         self._stopped = False
 
     @property
     def url(self) -> str:
-        host = reachable(getattr(self.runner, "host", HOST))  # 127.0.0.1 unless told
-        host = f"[{host}]" if ":" in host else host
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.runner.scheme}://{host}:{self.runner.port}"
 
     @property
@@ -132,6 +136,17 @@ class LabServer:
         options.setdefault("session_cookie", self.cookie_name)
         return Client(self.url, **options)
 
+    def browser(self, **options: Any) -> Browser:
+        """A recording Chromium tab for this server: its URL, CA, cookie name, store watched.
+
+        Named after the server, so running the cell again replaces the tab.
+        """
+        options.setdefault("watch", self.store)
+        options.setdefault("verify", self.ca_path or True)
+        options.setdefault("session_cookie", self.cookie_name)
+        options.setdefault("name", self.name)
+        return Browser(self.url, **options)
+
     def stop(self) -> None:
         """Stop the server, close the store it made, leave the registry. Safe to call twice.
 
@@ -159,10 +174,8 @@ class LabServer:
         workers = f" workers={len(self.pids)}" if self.pids else ""
         insecure = self.insecure_choices
         teaching = f"; insecure, for teaching: {', '.join(insecure)}" if insecure else ""
-        return (
-            f"<LabServer {self.name!r} store={self.store.kind}{workers} {state} "
-            f"at {self.url}{teaching}>"
-        )
+        what = f"store={self.store.kind}{workers}" if self.kind == "sessionlab" else self.kind
+        return f"<LabServer {self.name!r} {what} {state} at {self.url}{teaching}>"
 
 
 _running: dict[str, LabServer] = {}

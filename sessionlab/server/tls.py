@@ -1,10 +1,11 @@
 """Local TLS for 127.0.0.1: a certificate authority and a server certificate, made on the fly.
 
-``Secure`` cookies travel only over HTTPS (requests never sends them over http, even to
-127.0.0.1), so the hardened profile needs TLS. Rather than turn certificate checks off, the
-lab makes its own little CA, signs a certificate for the IP 127.0.0.1 with it, and hands
-the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``. The keys live in a
-private temporary directory that is removed at exit.
+``requests`` sends ``Secure`` cookies only over HTTPS, never over http, even to 127.0.0.1
+(Chromium does send them to http://127.0.0.1 and localhost, which it counts as secure; to no
+other http site), so the hardened profile is served over TLS. Rather than turn certificate
+checks off, the lab makes its own little CA, signs a certificate for the IP 127.0.0.1 with it,
+and hands the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``. The keys
+live in a private temporary directory that is removed at exit.
 
 Both certificates live 30 days and are made again, for servers started after that, once
 fewer than 7 days are left: a notebook kernel can stay up for weeks, and a server must
