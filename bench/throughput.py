@@ -46,8 +46,7 @@ from sessionlab.server.redis_server import shared_redis_server
 from sessionlab.server.workers import start_workers
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "tests" / "express"  # the seed's app on Express 5 + express-session
-CLUSTER = ROOT / "bench" / "express_cluster"  # the same app in a node cluster, shared store
+CLUSTER = ROOT / "bench" / "express_cluster"  # the seed's app in a node cluster, shared store
 DURATION = float(os.environ.get("BENCH_SECONDS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 EVERYTHING = os.environ.get("BENCH_ALL") == "1"
@@ -218,8 +217,11 @@ def express_cluster(store: str) -> Iterator[tuple[str, str | None]]:
 
 @contextlib.contextmanager
 def seed_express() -> Iterator[tuple[str, str | None]]:
-    npm_ci(SEED)
-    with node(["node", "server.js"], SEED, {**os.environ, "SECRET": SECRET}) as url:
+    """The seed's single Node process on express-session's MemoryStore, configured as the
+    cluster (resave and saveUninitialized false), so only the process count and store differ."""
+    npm_ci(CLUSTER)
+    env = {**os.environ, "WORKERS": "1", "SECRET": SECRET, "STORE": "memory"}
+    with node(["node", "server.js"], CLUSTER, env) as url:
         yield url, "connect.sid"
 
 

@@ -4,12 +4,15 @@
 //   WORKERS=2 PORT=8000 SECRET=... STORE=redis REDIS_URL=redis://127.0.0.1:6379/0 node server.js
 //   WORKERS=2 PORT=8000 SECRET=... STORE=redis REDIS_SOCKET=/path/redis.sock node server.js
 //   WORKERS=2 PORT=8000 SECRET=... STORE=sqlite SQLITE_PATH=/tmp/x/sessions.db node server.js
+//   WORKERS=1 PORT=8000 SECRET=... STORE=memory node server.js   # the seed: one process
 //
-// express-session is configured as the seed's app (tests/express/server.js) and as its
-// README shows: resave false, saveUninitialized false. Stores with their documented
-// defaults: connect-redis (one key per session, TTL; express-session touches it on every
-// request), connect-sqlite3 with concurrentDb (WAL, which several processes need).
-// The primary prints "listening on PORT" once every worker listens, then only supervises.
+// express-session is configured as its README shows: resave false, saveUninitialized
+// false (sessionlab's defaults too). Stores with their documented defaults: connect-redis
+// (one key per session, TTL; express-session touches it on every request), connect-sqlite3
+// with concurrentDb (WAL, which several processes need), and express-session's own
+// MemoryStore, which lives in one process and so only with WORKERS=1.
+// With WORKERS=1 the one process serves and prints "listening on PORT" (no cluster);
+// otherwise the primary prints it once every worker listens, then only supervises.
 "use strict";
 const cluster = require("node:cluster");
 
@@ -17,7 +20,14 @@ const workers = Number(process.env.WORKERS || 2);
 const port = Number(process.env.PORT);
 const bind = "127.0.0.1"; // the bench never leaves this machine
 
-if (cluster.isPrimary) {
+if (workers === 1) {
+  serve()
+    .then(() => console.log(`listening on ${port}`))
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+} else if (cluster.isPrimary) {
   let listening = 0;
   cluster.on("listening", () => {
     listening += 1;
@@ -71,6 +81,10 @@ async function serve() {
 
   const server = app.listen(port, bind);
   process.on("SIGTERM", () => server.close(() => process.exit(0)));
+  await new Promise((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
 }
 
 async function openStore(session) {
@@ -97,5 +111,9 @@ async function openStore(session) {
     await new Promise((resolve) => store.client.once("connect", resolve));
     return store;
   }
-  throw new Error(`STORE must be redis or sqlite, not ${process.env.STORE}`);
+  if (process.env.STORE === "memory") {
+    if (workers !== 1) throw new Error("STORE=memory lives in one process: WORKERS=1");
+    return new session.MemoryStore(); // what express-session uses when given no store
+  }
+  throw new Error(`STORE must be redis, sqlite or memory, not ${process.env.STORE}`);
 }
