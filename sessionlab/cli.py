@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run a session server until Ctrl-C")
     add_server_options(serve)
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    serve.add_argument("--port", type=int, default=0, help="port to listen on (0: any free)")
     serve.add_argument(
         "--host",
         default="127.0.0.1",
