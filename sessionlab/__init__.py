@@ -33,6 +33,7 @@ from .diagrams import sequence_diagram, wire
 from .errors import (
     CannotTest,
     ConfigError,
+    ExposedServerWarning,
     PortInUseError,
     ServiceMissingError,
     SessionlabError,
@@ -69,6 +70,7 @@ __all__ = [
     "CannotTest",
     "Client",
     "ConfigError",
+    "ExposedServerWarning",
     "CookieAnatomy",
     "CookieFormat",
     "CookieOptions",

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from ..browser import Browser
 from ..client import Client
 from ..routes import Routes
+from .processes import HOST, reachable
 from .stores import Store
 
 
@@ -69,7 +70,7 @@ class LabServer:
         insecure_choices: Sequence[str] = (),
         kind: str = "sessionlab",
         app: Any = None,
-        host: str = "127.0.0.1",
+        host: str | None = None,
     ) -> None:
         self.name = name
         self.runner = runner
@@ -81,12 +82,15 @@ class LabServer:
         self.insecure_choices = list(insecure_choices)
         self.kind = kind  # what serves: "sessionlab", "flask-session", ...
         self.app = app  # the Flask app, when it runs in this process
-        self.host = host  # the name in its URL; it listens on 127.0.0.1 whatever the name
+        # The name in its URL: a name given (attacker.localhost, on 127.0.0.1 whatever the
+        # name), else where the runner listens (127.0.0.1 unless start(host=...) said otherwise).
+        self.host = host or reachable(getattr(runner, "host", HOST))
         self._stopped = False
 
     @property
     def url(self) -> str:
-        return f"{self.runner.scheme}://{self.host}:{self.runner.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.runner.scheme}://{host}:{self.runner.port}"
 
     @property
     def port(self) -> int:
