@@ -28,9 +28,12 @@ from .cookies import (
 from .crack import CrackResult, crack, forge_flask, tamper
 from .diagrams import sequence_diagram
 from .errors import (
+    BadReplyError,
     CannotTest,
     ConfigError,
+    DeadlineExceeded,
     PortInUseError,
+    ResponseTooLarge,
     ServiceMissingError,
     SessionlabError,
     SessionlabWarning,
@@ -38,6 +41,7 @@ from .errors import (
     StartError,
     StoreClosedError,
     StoreNotSharedWarning,
+    StoreUnavailable,
     WeakSecretWarning,
 )
 from .recording import Exchange, JarCookie, Recorder
@@ -59,6 +63,7 @@ from .wordlist import load_wordlist
 __version__ = "0.1.0"
 
 __all__ = [
+    "BadReplyError",
     "CannotTest",
     "Client",
     "ConfigError",
@@ -66,6 +71,7 @@ __all__ = [
     "CookieFormat",
     "CookieOptions",
     "CrackResult",
+    "DeadlineExceeded",
     "Exchange",
     "JarCookie",
     "LabConfig",
@@ -75,6 +81,7 @@ __all__ = [
     "Record",
     "Recorder",
     "RedisStore",
+    "ResponseTooLarge",
     "Route",
     "Routes",
     "SQLiteStore",
@@ -86,6 +93,7 @@ __all__ = [
     "Store",
     "StoreClosedError",
     "StoreNotSharedWarning",
+    "StoreUnavailable",
     "Timeouts",
     "WeakSecretWarning",
     "anatomy_frame",

@@ -17,6 +17,7 @@ CLIENT_SIDE = (
     "sessionlab.recording",
     "sessionlab.routes",
     "sessionlab.tables",
+    "sessionlab.transport",
     "sessionlab.wordlist",
 )
 MAX_LINES = 400

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import requests
 
+from ..errors import ConfigError
+from ..transport import DEFAULT_MAX_BODY
 from . import checks_cookie, checks_ids, checks_logout, checks_methods, checks_secrets
 from .checks_timeouts import absolute_check, idle_check
 from .finding import COULD_NOT_TEST, FAIL, REQUIREMENTS, Finding
@@ -38,6 +41,8 @@ def audit(
     lifetime: float | None = None,
     wordlist: bool = True,
     progress: bool = False,
+    deadline: float | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> pd.DataFrame:
     """Audit the session handling of the app at ``url``: one row per check.
 
@@ -46,6 +51,9 @@ def audit(
     ``idle`` and ``absolute`` are how long to wait for the app's timeouts (seconds; without
     them those checks are "could not test"). ``lifetime``: the longest acceptable cookie
     lifetime (default 8 hours). ``wordlist=False`` skips trying the public secrets.
+    ``deadline``: seconds the whole audit may take (default: 60 plus the waits asked for);
+    a check still running then becomes "could not test". ``max_body``: bytes of one
+    response body the audit reads at most.
 
     >>> import sessionlab as sl
     >>> with sl.start(store="memory", name="doc-audit") as lab:
@@ -57,7 +65,11 @@ def audit(
         ("idle timeout", idle_check(idle)),
         ("absolute timeout", absolute_check(absolute, idle)),
     ]
-    target = Target(url, routes, verify=verify)
+    if not (isinstance(samples, int) and samples >= 2):
+        raise ConfigError(f"samples must be at least 2 logins to compare ids, not {samples!r}")
+    seconds = audit_deadline(deadline, idle, absolute)
+    ends_at = time.monotonic() + seconds
+    target = Target(url, routes, verify=verify, ends_at=ends_at, max_body=max_body)
     try:
         target.issued()
     except Exception as error:  # any reason login gave no cookie: every row says it, no crash
@@ -75,6 +87,23 @@ def audit(
     order = list(REQUIREMENTS)
     findings.sort(key=lambda finding: order.index(finding.check))
     return pd.DataFrame([finding.row() for finding in findings], columns=COLUMNS)
+
+
+def audit_deadline(deadline: float | None, idle: float | None, absolute: float | None) -> float:
+    """The audit's overall deadline: the caller's, or 60 s more than the longest wait.
+
+    >>> audit_deadline(None, 5, None)
+    65.0
+    """
+    longest = max(idle or 0.0, absolute or 0.0)
+    if deadline is None:
+        return 60.0 + longest
+    if not deadline > longest:  # `not >` also refuses NaN
+        raise ConfigError(
+            f"deadline={deadline!r} leaves no time for the {longest:g} s the timeout checks "
+            "wait: give a longer deadline, or shorter idle/absolute waits"
+        )
+    return float(deadline)
 
 
 def quick_checks(
