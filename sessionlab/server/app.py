@@ -10,6 +10,7 @@ for byte, except that the user name is HTML-escaped (the seed reflects it raw: X
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,10 @@ from flask import Flask, session
 from markupsafe import escape
 
 from .config import LabConfig
+from .guards import install_guards
 from .hardened import register_hardened_routes
 from .locking import install_lock_guards, locks_for
-from .sessions import ServerSession, ServerSessionInterface
+from .sessions import ServerSession, ServerSessionInterface, events_logger_name
 from .shop import register_shop_routes
 from .storage import open_store
 from .stores import Store
@@ -65,8 +67,9 @@ def create_app(config: LabConfig | None = None, **options: Any) -> Flask:
         SESSION_COOKIE_PATH=config.cookie.path,
         SESSION_COOKIE_DOMAIN=None,  # never a Domain: the cookie stays on this host
     )
-    store = open_store(config.store, name=config.name)
+    store = open_store(config.store, name=config.name, max_records=config.limits.sessions)
     app.extensions[EXTENSION] = LabState(config, store)
+    install_guards(app, config.limits, store, logging.getLogger(events_logger_name(config.name)))
     if config.server_side:
         app.session_interface = ServerSessionInterface(
             store,

@@ -15,7 +15,7 @@ from flask import Flask
 from ..errors import ConfigError, WeakSecretWarning
 from ..routes import Routes
 from .app import create_app, lab_state
-from .config import CookieOptions, LabConfig, Timeouts
+from .config import CookieOptions, LabConfig, Timeouts, check_port
 from .handle import LabServer, register, stop
 from .secret_check import check_secret
 from .sessions import events_logger_name
@@ -56,6 +56,7 @@ def start(
     200
     >>> lab.stop()
     """
+    check_port(port)
     if secret is not None:
         for message in check_secret(secret):
             warnings.warn(message, WeakSecretWarning, stacklevel=2)
@@ -85,6 +86,7 @@ def start(
             port=port,
             tls=tls.server_context() if tls else None,
             events_from=events_logger_name(config.name),
+            limits=config.limits,
         )
     except BaseException:
         if isinstance(store, str):  # the store was made for this server, which never ran

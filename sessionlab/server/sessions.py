@@ -39,6 +39,7 @@ from .stores import Record, SessionLocks, Store
 # Expired records are swept this often, on the request path: a store never grows without
 # bound (express-session's MemoryStore does), and each sweep touches only expired records.
 PRUNE_EVERY = 60.0
+MAX_DUPLICATES = 4  # session cookies of one name looked at in one request
 
 
 def events_logger_name(cookie_name: str) -> str:
@@ -121,7 +122,7 @@ class ServerSessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         now = time.time()
-        cookie = request.cookies.get(self.get_cookie_name(app))
+        cookie = self._chosen_cookie(app, request)
         if not cookie:
             return self._fresh(now)
         try:
@@ -148,6 +149,23 @@ class ServerSessionInterface(SessionInterface):
         session.expires = record.expires
         session.lock = lock
         return session
+
+    def _chosen_cookie(self, app: Flask, request: Request) -> str | None:
+        """The request's session cookie. A browser sends every cookie of that name it holds
+        (one of a narrower path first): the first whose signature verifies and whose record
+        exists wins, so an invalid or stale duplicate never gets the live session deleted."""
+        values = request.cookies.getlist(self.get_cookie_name(app))
+        if len(values) < 2:
+            return values[0] if values else None
+        signer = id_signer(self._secrets(app))
+        for value in values[:MAX_DUPLICATES]:
+            try:
+                sid = signer.unsign(value).decode()
+            except BadSignature:
+                continue
+            if self.store.get(sid) is not None:
+                return value
+        return values[0]
 
     def release_lock(self, session: SessionMixin) -> None:
         """Let the next request of this session in (after the write, or on an error)."""

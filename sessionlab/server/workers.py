@@ -36,7 +36,7 @@ from flask import Flask, Response
 
 from ..errors import ConfigError, PortInUseError, ServiceMissingError, StoreNotSharedWarning
 from .app import create_app
-from .config import LabConfig
+from .config import LabConfig, check_port
 from .handle import LabServer
 from .processes import EVENT_PREFIX, HOST, ChildServer, start_on_free_port
 from .sessions import events_logger_name
@@ -68,6 +68,7 @@ def start_workers(
     """
     if isinstance(config, dict):
         config = LabConfig.from_options(**config)
+    check_port(port)
     check_workers(config, workers, server)
     owns_store = isinstance(config.store, str)  # a store object passed in is the caller's
     store = open_store(config.store, name=config.name)

@@ -37,7 +37,8 @@ class ConnectionPool:
     """SQLite connections shared by threads: each statement borrows one and gives it back.
 
     Werkzeug serves every connection in a new thread, so a connection per thread would leave
-    one open file per request behind. The pool holds as many as ran at once, no more.
+    one open file per request behind. The pool holds as many as ran at once, no more. A
+    connection whose statement failed is closed, not returned: the next one is opened afresh.
 
     >>> import tempfile
     >>> pool = ConnectionPool(Path(tempfile.mkdtemp()) / "doc.sqlite3")
@@ -63,13 +64,27 @@ class ConnectionPool:
             db = self._idle.get_nowait()
         except queue.Empty:
             db = self._open()
+        failed = False
         try:
             yield db
+        except sqlite3.Error:
+            failed = True
+            raise
         finally:
-            if self._closed:
+            if failed:
+                # A connection that met a failure may keep it (one opened on a read-only file
+                # stays read-only after the file is writable again): never lend it out again.
+                self._discard(db)
+            elif self._closed:
                 db.close()  # closed while lent out: do not hand it out again
             else:
                 self._idle.put(db)
+
+    def _discard(self, db: sqlite3.Connection) -> None:
+        with self._lock:
+            if db in self._opened:
+                self._opened.remove(db)
+        db.close()
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
