@@ -50,6 +50,8 @@ from .server.config import CookieOptions, LabConfig, Timeouts
 from .server.frameworks.flask_session import start_flask_session_app
 from .server.handle import LabServer, running, stop
 from .server.launch import start
+from .server.limits import Limits
+from .server.redis_server import RedisServer
 from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
 from .tables import (
     cookies_frame,
@@ -76,10 +78,12 @@ __all__ = [
     "JarCookie",
     "LabConfig",
     "LabServer",
+    "Limits",
     "MemoryStore",
     "PortInUseError",
     "Record",
     "Recorder",
+    "RedisServer",
     "RedisStore",
     "ResponseTooLarge",
     "Route",

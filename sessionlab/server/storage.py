@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .redis_server import shared_redis_server
-from .stores import STORE_NAMES, MemoryStore, Record, RedisStore, SQLiteStore, Store
+from .stores import STORE_NAMES, MemoryStore, Record, SQLiteStore, Store
 
 
 def open_store(
@@ -29,7 +29,7 @@ def open_store(
     if store == "sqlite":
         return SQLiteStore()
     if store == "redis":
-        return RedisStore(shared_redis_server().url, prefix=f"sess:{name}:")
+        return shared_redis_server().store(prefix=f"sess:{name}:")
     if store == "cookie":  # the session is in the cookie: nothing on the server to list
         return UnlistedStore()
     raise ConfigError(f"unknown store {store!r}: choose one of {', '.join(sorted(STORE_NAMES))}")

@@ -68,29 +68,41 @@ class ThreadRunner:
         events_from: str | None = None,
         limits: Limits | None = None,
     ) -> None:
-        listening = listen(port)
-        try:
-            self._server = BoundedServer(app, listening, tls=tls, limits=limits or Limits())
-        finally:
-            listening.close()  # Werkzeug holds its own duplicate of the socket
-        self.access_log: deque[str] = self._server.access_log
+        self.app, self.tls, self.limits = app, tls, limits or Limits()
+        self.access_log: deque[str] = deque(maxlen=ACCESS_LOG_LINES)
+        self._server, self._thread = self._serve_on(port)
         self.scheme = "https" if tls else "http"
         self.port: int = self._server.port
         self._events: list[str] = []
         self._events_handler = EventList(self._events)
         self._logger = logging.getLogger(events_from) if events_from else None
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
+
+    def _serve_on(self, port: int) -> tuple[BoundedServer, threading.Thread]:
+        listening = listen(port)
+        try:
+            server = BoundedServer(self.app, listening, tls=self.tls, limits=self.limits)
+        finally:
+            listening.close()  # Werkzeug holds its own duplicate of the socket
+        server.access_log = self.access_log
+        thread = threading.Thread(
+            target=server.serve_forever,
             kwargs={"poll_interval": 0.05},  # how fast stop() is noticed
-            name=f"sessionlab:{port or self.port}",
+            name=f"sessionlab:{server.port}",
             daemon=True,
         )
+        return server, thread
 
     def start(self) -> ThreadRunner:
         if self._logger is not None:
             self._logger.addHandler(self._events_handler)
         self._thread.start()  # the socket already listens: requests queue until it accepts
         return self
+
+    def restart(self) -> None:
+        """Stop serving, then serve the same app on the same port again."""
+        self._shutdown()
+        self._server, self._thread = self._serve_on(self.port)
+        self._thread.start()
 
     @property
     def running(self) -> bool:
@@ -104,12 +116,15 @@ class ThreadRunner:
         self._events.append(one_line(message))
 
     def stop(self) -> None:
+        self._shutdown()
+        if self._logger is not None:
+            self._logger.removeHandler(self._events_handler)
+
+    def _shutdown(self) -> None:
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
-        if self._logger is not None:
-            self._logger.removeHandler(self._events_handler)
 
 
 class BoundedServer(BaseWSGIServer):

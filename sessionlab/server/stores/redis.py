@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -67,7 +68,7 @@ class RedisStore:
     ``sl.start()`` starts a private redis-server for it (see redis_server.py).
 
     >>> from sessionlab.server.redis_server import shared_redis_server
-    >>> store = RedisStore(shared_redis_server().url, prefix="doc:")
+    >>> store = shared_redis_server().store(prefix="doc:")
     >>> store.set(Record("abc", {"name": "alice"}, created=0.0, expires=time.time() + 60))
     >>> store.get("abc").data
     {'name': 'alice'}
@@ -76,12 +77,23 @@ class RedisStore:
 
     kind = "redis"
 
-    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, server: Any = None) -> None:
         import redis  # lazily: most sessions never need it
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.url = url
         self.prefix = prefix
-        self.redis = redis.Redis.from_url(url, socket_timeout=10, health_check_interval=30)
+        self.server = server  # the RedisServer this store's data lives in, when the lab runs it
+        # One quick retry: it reconnects a pooled connection broken by a Redis restart; more,
+        # with backoff, would only make a request wait longer for a Redis that is down.
+        self.redis = redis.Redis.from_url(
+            url,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            health_check_interval=30,
+            retry=Retry(NoBackoff(), 1),
+        )
         self._scan_step = self.redis.register_script(SCAN_STEP)
         self._touch = self.redis.register_script(TOUCH)
 
@@ -171,7 +183,16 @@ class RedisStore:
             yield batch
 
     def __repr__(self) -> str:
-        return f"RedisStore({self.url!r}, prefix={self.prefix!r})"
+        return f"RedisStore({redact(self.url)!r}, prefix={self.prefix!r})"
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden (a handle's repr is shown in notebooks).
+
+    >>> redact("redis://:s3cret@127.0.0.1:6379/0")
+    'redis://:***@127.0.0.1:6379/0'
+    """
+    return re.sub(r"(//[^/@]*?:)[^/@]*@", r"\1***@", url)
 
 
 def reopen(url: str, prefix: str) -> RedisStore:
