@@ -44,6 +44,7 @@ from .errors import (
     StoreUnavailable,
     WeakSecretWarning,
 )
+from .load import LoadRun, load
 from .recording import Exchange, JarCookie, Recorder
 from .routes import Route, Routes
 from .server.config import CookieOptions, LabConfig, Timeouts
@@ -78,6 +79,7 @@ __all__ = [
     "JarCookie",
     "LabConfig",
     "LabServer",
+    "LoadRun",
     "Limits",
     "MemoryStore",
     "PortInUseError",
@@ -107,6 +109,7 @@ __all__ = [
     "decode_cookie",
     "forge_flask",
     "history_frame",
+    "load",
     "load_wordlist",
     "parse_set_cookie",
     "running",

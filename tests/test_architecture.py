@@ -14,6 +14,8 @@ CLIENT_SIDE = (
     "sessionlab.cookies",
     "sessionlab.crack",
     "sessionlab.diagrams",
+    "sessionlab.load",
+    "sessionlab.load_plot",
     "sessionlab.recording",
     "sessionlab.routes",
     "sessionlab.tables",
