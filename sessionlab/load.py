@@ -49,6 +49,7 @@ MAX_DURATION = 600.0
 LOGGED_OUT = "user logged out!"
 PAUSE_AFTER_ERROR = 0.1  # seconds a client waits after a request that failed
 MAX_PAUSE = 2.0  # at most this long, whatever Retry-After asks
+BAR = "{desc}: {percentage:3.0f}%|{bar:20}| {elapsed}{postfix}"
 COLUMNS = [
     "client", "cycle", "step", "t", "latency_ms", "status", "worker", "saw", "expected",
     "outcome",
@@ -68,6 +69,9 @@ class Client:
     http: requests.Session = field(default_factory=requests.Session)
     holds: str | None = None  # the name the server should show; None: nobody
     sure: bool = True  # False after a request whose effect is unknown
+    requests: int = 0  # sent so far, for the progress bar
+    errors: int = 0
+    cycles_done: int = 0
 
     def __post_init__(self) -> None:
         adapter = BoundedAdapter(max_body=64 * 1024)
@@ -91,9 +95,10 @@ class LoadRun:
         return summarize(self.frame, self.seconds)
 
     def between(self, start: float, end: float) -> pd.Series:
-        """The summary of the requests that started between ``start`` and ``end`` seconds."""
-        rows = self.frame[(self.frame["t"] >= start) & (self.frame["t"] < end)]
-        return summarize(rows, end - start)
+        """The summary of the requests that ended (answered or failed) between ``start``
+        and ``end`` seconds: a request cut short by a fault counts when it failed."""
+        ended = self.frame["t"] + self.frame["latency_ms"] / 1000
+        return summarize(self.frame[(ended >= start) & (ended < end)], end - start)
 
     def plot(self, ax: Any = None, title: str = "") -> Any:
         """Latency over time, one dot per request (coloured by outcome), faults marked."""
@@ -112,6 +117,7 @@ def load(
     deadline: float = 5.0,
     verify: bool | str | None = None,
     keep_alive: bool = True,
+    think: float = 0.0,
     progress: bool = True,
 ) -> LoadRun:
     """Run ``cycles`` seed cycles from each of ``clients`` concurrent clients against
@@ -120,10 +126,13 @@ def load(
     ``faults``: (seconds after the start, callable) pairs, run in order on another thread;
     ``deadline``: seconds one request may take; ``verify``: a CA bundle (a lab's own is
     used by default). ``keep_alive=False`` opens a new connection for every request, so
-    that any worker may answer any request (as behind a load balancer).
+    that any worker may answer any request (as behind a load balancer). ``think``: seconds
+    each client pauses between its requests, as a person does between clicks.
     """
     url = str(getattr(target, "url", target)).rstrip("/")
     check_load(url, clients, cycles, duration, deadline)
+    if not 0 <= think <= duration:
+        raise ConfigError(f"think must be from 0 to the duration, not {think!r}")
     if verify is None:
         verify = getattr(target, "ca_path", None) or True
     schedule = sorted(faults.items() if isinstance(faults, Mapping) else faults, key=first)
@@ -133,17 +142,17 @@ def load(
             visitor.http.headers["Connection"] = "close"
     started = time.monotonic()
     stop_at = started + duration
-    bar = tqdm(total=clients * cycles, disable=not progress, desc="sl.load", unit="cycle")
     fault_rows: list[dict[str, Any]] = []
     injector = threading.Thread(
         target=inject, args=(schedule, started, stop_at, fault_rows), name="sessionlab:faults"
     )
     injector.start()
     with ThreadPoolExecutor(clients, thread_name_prefix="sessionlab:load") as pool:
-        runs = [pool.submit(run_client, c, cycles, started, stop_at, bar) for c in visitors]
+        runs = [pool.submit(run_client, c, cycles, started, stop_at, think) for c in visitors]
+        if progress:
+            show_progress(runs, visitors, cycles, started, duration)
         rows = [row for run in runs for row in run.result()]
     injector.join()
-    bar.close()
     for visitor in visitors:
         visitor.http.close()
     seconds = time.monotonic() - started
@@ -205,9 +214,31 @@ def inject(
         )
 
 
+def show_progress(
+    runs: list[Any], clients: list[Client], cycles: int, started: float, duration: float
+) -> None:
+    """A bar that fills with whichever bound is nearer (cycles done, or time), and counts
+    what went wrong so far."""
+    with tqdm(total=100, desc="sl.load", bar_format=BAR) as bar:
+        while not all(run.done() for run in runs):
+            time.sleep(0.1)
+            done = sum(c.cycles_done for c in clients) / (cycles * len(clients))
+            elapsed = (time.monotonic() - started) / duration
+            bar.n = min(100, round(100 * max(done, elapsed)))
+            bar.set_postfix(
+                requests=sum(c.requests for c in clients),
+                errors=sum(c.errors for c in clients),
+                refresh=False,
+            )
+            bar.refresh()
+        bar.n = 100
+
+
 def run_client(
-    client: Client, cycles: int, started: float, stop_at: float, bar: tqdm
-) -> list[dict[str, Any]]:
+    client: Client, cycles: int, started: float, stop_at: float, think: float = 0.0
+) -> list[dict]:
+    """Run the cycles; a step that failed is sent again, after the pause a person would
+    take (the server's Retry-After), until it is answered or the run is over."""
     rows: list[dict[str, Any]] = []
     for cycle in range(1, cycles + 1):
         name = f"c{client.number}-{cycle}"
@@ -217,14 +248,21 @@ def run_client(
             ("logout", "/logout"),
             ("view again", "/user"),
         ):
-            if time.monotonic() >= stop_at:
-                return rows
-            row = request(client, cycle, step, path, name, started)
-            rows.append(row)
-            if row["outcome"] == "error":  # as a person would: wait a moment, go on
-                time.sleep(min(row.pop("retry_after"), max(stop_at - time.monotonic(), 0)))
-            row.pop("retry_after", None)
-        bar.update(1)
+            while True:
+                if time.monotonic() >= stop_at:
+                    return rows
+                row = request(client, cycle, step, path, name, started)
+                rows.append(row)
+                client.requests += 1
+                failed = row["outcome"] == "error"
+                client.errors += failed
+                retry_after = row.pop("retry_after")  # not a column: how long to wait
+                pause = max(think, retry_after if failed else 0.0)
+                if pause:
+                    time.sleep(min(pause, max(stop_at - time.monotonic(), 0)))
+                if not failed:
+                    break
+        client.cycles_done += 1
     return rows
 
 
@@ -303,7 +341,7 @@ def expected_of(client: Client, step: str, name: str) -> str:
     return client.holds or "nobody"
 
 
-def status_line(status: int, body: str, chars: int = 60) -> str:
+def status_line(status: int, body: str, chars: int = 160) -> str:
     """The status and the first line of the body, once.
 
     >>> status_line(503, "503: the session store (redis) is unavailable"), status_line(500, "")

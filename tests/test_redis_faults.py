@@ -66,6 +66,7 @@ def test_a_killed_store_is_a_503_the_handle_notices_and_a_restart_heals():
         assert "store outage" in (health["last_error"] or "")
         started = time.monotonic()
         lab.restart_store()
+        time.sleep(0.15)  # the server asks the store again at most every 0.1 s
         assert client.get("/user/bob").status_code == 200
         assert time.monotonic() - started < 10  # the target is 2 s: a margin for a busy machine
         assert lab.health()["store"] == "reachable"

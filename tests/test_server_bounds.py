@@ -255,6 +255,7 @@ def test_a_store_outage_is_a_503_naming_the_cause_logged_once_without_traceback(
         store.failing = True
         failed = [client.get(path) for path in ("/user", "/user/bob", "/user")]
         store.failing = False
+        time.sleep(0.2)  # the server asks the store again at most every 0.1 s
         assert client.get("/user").text.startswith("alice")  # nothing was overwritten
         events = lab.events
     assert [r.status_code for r in failed] == [503, 503, 503]
@@ -263,5 +264,18 @@ def test_a_store_outage_is_a_503_naming_the_cause_logged_once_without_traceback(
     outages = [e for e in events if e.startswith("store outage")]
     assert outages == ["store outage: the memory store failed: OperationalError: disk I/O error"]
     assert any(e.startswith("store back: the memory store answers again after") for e in events)
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+
+
+def test_a_store_outage_with_lock_true_is_still_a_503(capfd):
+    store = FlakyStore()
+    with sl.start(store=store, name="t-bounds-outage-lock", lock=True) as lab:
+        client = sl.Client(lab.url)
+        client.get("/user/alice")
+        store.failing = True
+        assert client.get("/user").status_code == 503
+        store.failing = False
+        assert client.get("/user").text.startswith("alice")
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err

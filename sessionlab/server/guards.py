@@ -22,6 +22,7 @@ import threading
 import time
 
 from flask import Flask, Response, request, session
+from flask.sessions import SessionMixin
 from werkzeug.exceptions import InternalServerError
 
 from ..errors import StoreClosedError, StoreUnavailable
@@ -54,15 +55,29 @@ def install_limits(app: Flask, limits: Limits) -> None:
 
     @app.after_request
     def refuse_oversized_sessions(response: Response) -> Response:
-        if not getattr(session, "modified", False):
+        current = opened_session()
+        if current is None or response.status_code >= 500 or not current.modified:
             return response
-        size = session_size(dict(session))
+        size = session_size(dict(current))
         if size <= limits.session_bytes:
             return response
-        session.modified = False  # not saved: the store keeps what it had
+        current.modified = False  # not saved: the store keeps what it had
         return refusal(
             413, f"the session would hold {size} bytes", "session_bytes", limits.session_bytes
         )
+
+
+def opened_session() -> SessionMixin | None:
+    """This request's session, or None when it could not be opened (the store failed).
+
+    Flask's ``session`` proxy asserts that the session was opened; the hooks that run for
+    the 503 of a failed store must not trip over that.
+    """
+    try:
+        current: SessionMixin = session._get_current_object()  # type: ignore[attr-defined]
+    except AssertionError:
+        return None
+    return current
 
 
 def refusal(status: int, what: str, setting: str, limit: int) -> Response:
@@ -96,12 +111,21 @@ def describe(error: BaseException) -> str:
 
 
 class Outage:
-    """Whether the store is failing as this app sees it, and since when."""
+    """Whether the store is failing as this app sees it, and since when.
+
+    The end of an outage is found by asking the store (``probe``), at most every
+    ``PROBE_EVERY`` seconds, after a request: a request that did not need the store (no
+    session cookie, say) proves nothing.
+    """
+
+    PROBE_EVERY = 0.1
+    PROBE_ID = "sessionlab-health-probe"
 
     def __init__(self, store: Store, events: logging.Logger) -> None:
-        self.kind = store.kind
+        self.store = store
         self.events = events
         self.since: float | None = None
+        self._probed = 0.0
         self._lock = threading.Lock()
 
     def failed(self, error: BaseException) -> None:
@@ -109,16 +133,27 @@ class Outage:
             first, self.since = self.since is None, self.since or time.monotonic()
         if first:
             self.events.warning(
-                "store outage: the %s store failed: %s", self.kind, describe(error)
+                "store outage: the %s store failed: %s", self.store.kind, describe(error)
             )
 
-    def answered(self) -> None:
+    def probe(self) -> None:
+        """During an outage, ask the store whether it answers again; log it when it does."""
+        now = time.monotonic()
+        with self._lock:
+            if self.since is None or now - self._probed < self.PROBE_EVERY:
+                return
+            self._probed = now
+        try:
+            self.store.get(self.PROBE_ID)
+        except Exception:  # still down: the requests that need it say why
+            return
         with self._lock:
             since, self.since = self.since, None
         if since is not None:
-            seconds = time.monotonic() - since
             self.events.warning(
-                "store back: the %s store answers again after %.1f s", self.kind, seconds
+                "store back: the %s store answers again after %.1f s",
+                self.store.kind,
+                time.monotonic() - since,
             )
 
 
@@ -131,8 +166,8 @@ def install_outage_handling(
     def unavailable(error: BaseException) -> Response:
         outage.failed(error)
         message = (
-            f"503: the session store ({store.kind}) is unavailable: {describe(error)}. "
-            f"Nothing was saved; retry in {retry_after} s.\n"
+            f"503: the session store ({store.kind}) is unavailable: "
+            f"{describe(error).rstrip('.')}. Nothing was saved; retry in {retry_after} s.\n"
         )
         response = Response(message, 503, content_type="text/plain; charset=utf-8")
         response.headers["Retry-After"] = str(retry_after)
@@ -150,11 +185,13 @@ def install_outage_handling(
 
     @app.after_request
     def note_recovery(response: Response) -> Response:
-        if outage.since is not None and response.status_code < 500:
-            outage.answered()
+        if outage.since is not None:
+            outage.probe()
         return response
 
-    quiet_store_tracebacks(app.logger)
+    # The logger Flask logs tracebacks to; not app.logger, whose first use would attach
+    # Flask's stderr handler (and print every event of this server in a notebook's cells).
+    quiet_store_tracebacks(logging.getLogger(app.name))
     return outage
 
 

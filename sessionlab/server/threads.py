@@ -95,6 +95,7 @@ class ThreadRunner:
     def start(self) -> ThreadRunner:
         if self._logger is not None:
             self._logger.addHandler(self._events_handler)
+            self._logger.propagate = False  # kept here, not printed into a notebook's cells
         self._thread.start()  # the socket already listens: requests queue until it accepts
         return self
 

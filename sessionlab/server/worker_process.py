@@ -45,7 +45,9 @@ OPTIONS_VARIABLE = "SESSIONLAB_WORKER_OPTIONS_FILE"  # a path: the options are s
 READY_VARIABLE = "SESSIONLAB_READY_DIR"
 MAIN_VARIABLE = "SESSIONLAB_SERVER_PID"  # the process the workers must die with
 WORKER_HEADER = "X-Sessionlab-Worker"  # which process answered: see the requests spread
-WORKERS_KILL_TIMEOUT = 2  # seconds granian waits for a worker to stop before killing it
+# Seconds granian gives a worker to finish on stop before killing it: its least. A lab's
+# clients keep connections open, so a stop waits this long for nothing.
+WORKERS_KILL_TIMEOUT = 1
 
 _options: bytes | None = None  # the pickled config, read once by the server process
 
