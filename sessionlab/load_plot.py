@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .load import LoadRun
+from typing import Any
 
 STYLE = {  # outcome: (colour, marker, label)
     "ok": ("#1f77b4", ".", "answered as it should"),
@@ -15,8 +12,9 @@ STYLE = {  # outcome: (colour, marker, label)
 }
 
 
-def plot_run(run: LoadRun, ax: Any = None, title: str = "") -> Any:
-    """Draw ``run`` on ``ax`` (a new figure by default); return the figure."""
+def plot_run(run: Any, ax: Any = None, title: str = "") -> Any:
+    """Draw ``run`` (a :class:`sessionlab.load.LoadRun`: its frame, faults, seconds and
+    clients) on ``ax``, a new figure by default; return the figure."""
     import matplotlib.pyplot as plt
 
     if ax is None:

@@ -37,7 +37,7 @@ def test_a_60_kb_name_in_the_url_is_414_and_stores_nothing(memory_lab):
 
 def test_a_cart_that_outgrows_its_session_is_413_and_keeps_what_fitted(memory_lab):
     client = sl.Client(memory_lab.url)
-    statuses = [client.get(f"/cart/add/{'item' * 50}-{n}").status_code for n in range(40)]
+    statuses = [client.get(f"/cart/add/{'item' * 50}-{n}").status_code for n in range(60)]
     assert 413 in statuses and 500 not in statuses
     kept = statuses.index(413)
     refused = client.get(f"/cart/add/{'item' * 50}-last")

@@ -10,13 +10,14 @@ setting           default     a request over it gets
 ``url_bytes``     8 KiB       414 URI Too Long (path and query)
 ``header_bytes``  16 KiB      431 Request Header Fields Too Large (all headers together)
 ``body_bytes``    64 KiB      413 Content Too Large (a form, say)
-``session_bytes`` 4 KiB       413, and the session is not saved (its data, as JSON)
-``sessions``      100,000     503 with Retry-After (a memory store's records; SQLite
+``session_bytes`` 8 KiB       413, and the session is not saved (its data, as JSON)
+``sessions``      10,000      503 with Retry-After (a memory store's records; SQLite
                               and Redis are bounded by their disk and ``maxmemory``)
 ================  ==========  ========================================================
 
-4 KiB of session data is what a browser keeps of one cookie, so a session that fits Flask's
-cookie store fits every store. The server itself is bounded too: the thread server serves at
+8 KiB of session data is twice what a browser keeps of one cookie: room for what a lab
+session holds, none for a 60 KB name or a 12 MB cart; with 10,000 sessions a memory store
+holds at most about 80 MB. The server itself is bounded too: the thread server serves at
 most ``threads`` requests at once, keeps at most ``connections`` connections waiting for
 their first byte, each for at most ``idle`` seconds (threads.py); granian workers hold at
 most ``connections`` connections each (workers.py). A 503 asks clients to come back after
@@ -44,8 +45,8 @@ class Limits:
     url_bytes: int = 8 * 1024
     header_bytes: int = 16 * 1024
     body_bytes: int = 64 * 1024
-    session_bytes: int = 4 * 1024
-    sessions: int = 100_000
+    session_bytes: int = 8 * 1024
+    sessions: int = 10_000
     threads: int = 64
     connections: int = 4096
     idle: float = 10.0
