@@ -12,20 +12,22 @@ cd "$(dirname "$0")"
 
 VENV=.venv
 PY=$VENV/bin/python
-STAMP=$VENV/.installed
 
+# setup EXTRAS: create .venv if needed and install the project with those extras ("lab" for
+# the walkthroughs alone, "test" for everything the suite needs), again only when
+# pyproject.toml changed since.
 setup() {
+    local stamp=$VENV/.installed-$1
     if [ ! -x "$PY" ]; then
         python3 -m venv "$VENV" || {
             echo "could not create a virtual environment: on Debian, apt-get install python3-venv" >&2
             exit 1
         }
     fi
-    # Reinstall only when the project's dependencies changed.
-    if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
         "$PY" -m pip install --quiet --upgrade pip
-        "$PY" -m pip install --quiet -e ".[test]"
-        touch "$STAMP"
+        "$PY" -m pip install --quiet -e ".[$1]"
+        touch "$stamp"
     fi
 }
 
@@ -33,27 +35,27 @@ command=${1:-help}
 shift || true
 case "$command" in
     lab)
-        setup
+        setup lab  # only what the walkthroughs need, not the test tools
         # Jupyter refuses to run as root unless told; containers often are root.
         [ "$(id -u)" != 0 ] || set -- --allow-root "$@"
         exec "$VENV/bin/jupyter" lab notebooks/01-the-session-cycle.ipynb "$@"
         ;;
     test)
-        setup
+        setup test
         exec "$PY" -m pytest "$@"
         ;;
     notebooks)
-        setup
+        setup test
         [ $# -gt 0 ] || set -- notebooks/*.ipynb
         exec "$VENV/bin/jupyter" nbconvert --to notebook --execute --inplace \
             --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False "$@"
         ;;
     bench)
-        setup
+        setup "test,bench"
         for script in bench/*.py; do "$PY" "$script" "$@"; done
         ;;
     lint)
-        setup
+        setup test
         "$VENV/bin/ruff" check --no-cache . && "$VENV/bin/ruff" format --no-cache --check .
         "$VENV/bin/mypy" --no-incremental
         ;;

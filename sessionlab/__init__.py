@@ -11,7 +11,7 @@ session server, drive it with a recording client, and look at both halves side b
 ['id1: {"name":"alice"}', 'id1: {"name":"alice"}', '(nothing)', '(nothing)']
 """
 
-from .auditing import audit
+from .auditing import audit, to_sarif, to_table
 from .client import Client
 from .cookies import (
     CookieAnatomy,
@@ -19,14 +19,16 @@ from .cookies import (
     anatomy_frame,
     decode_cookie,
     parse_set_cookie,
+    sign_django,
     sign_express,
     sign_flask,
     sign_sessionlab,
+    sign_starlette,
     signed_with,
     verify,
 )
 from .crack import CrackResult, crack, forge_flask, tamper
-from .diagrams import sequence_diagram
+from .diagrams import sequence_diagram, wire
 from .errors import (
     BadReplyError,
     CannotTest,
@@ -44,6 +46,7 @@ from .errors import (
     StoreUnavailable,
     WeakSecretWarning,
 )
+from .inspector import inspector
 from .load import LoadRun, load
 from .recording import Exchange, JarCookie, Recorder
 from .routes import Route, Routes
@@ -109,15 +112,18 @@ __all__ = [
     "decode_cookie",
     "forge_flask",
     "history_frame",
+    "inspector",
     "load",
     "load_wordlist",
     "parse_set_cookie",
     "running",
     "sequence_diagram",
     "set_cookie_frame",
+    "sign_django",
     "sign_express",
     "sign_flask",
     "sign_sessionlab",
+    "sign_starlette",
     "signed_with",
     "start",
     "start_flask_session_app",
@@ -125,5 +131,8 @@ __all__ = [
     "store_frame",
     "tamper",
     "timeline",
+    "to_sarif",
+    "to_table",
     "verify",
+    "wire",
 ]

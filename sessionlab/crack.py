@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from tqdm import tqdm
 
-from .cookies import EXPRESS, CookieAnatomy, decode_cookie, sign_flask
+from .cookies import EXPRESS, CookieAnatomy, CookieFormat, decode_cookie, readings, sign_flask
 from .cookies.formats import b64_standard, b64url
 from .wordlist import load_wordlist
 
@@ -67,16 +67,36 @@ def crack(
     progress: bool = True,
 ) -> CrackResult:
     """Try every secret of ``wordlist`` (the public Flask-Unsign list by default) on a
-    Flask, express-session or sessionlab cookie, offline, with a progress bar.
+    signed cookie of any known format, offline, with a progress bar.
+
+    A cookie that two formats read (Flask's and Starlette's have one shape) is tried with
+    each format's key derivation in turn; ``kind`` of the result says which one matched.
 
     >>> from sessionlab.cookies import sign_flask
     >>> str(crack(sign_flask({"name": "alice"}, "hunter2"), ["a", "hunter2"], progress=False))
     "found 'hunter2' after 2 of 2 guesses"
     """
     anatomy = value if isinstance(value, CookieAnatomy) else decode_cookie(value)
-    search = _searcher(anatomy)
+    if anatomy.format is None:
+        raise ValueError(f"cannot crack this cookie: it is {anatomy.problem}")
     words = load_wordlist() if wordlist is None else list(wordlist)
     candidates = _encoded_default() if wordlist is None else _encode(words)
+    result = CrackResult(None, 0, 0.0, anatomy.kind, len(candidates))
+    for reading, cookie_format in readings(anatomy):
+        result = _crack_one(reading, cookie_format, words, candidates, progress)
+        if result.secret is not None:
+            return result
+    return result
+
+
+def _crack_one(
+    anatomy: CookieAnatomy,
+    cookie_format: CookieFormat,
+    words: Sequence[str],
+    candidates: Sequence[bytes],
+    progress: bool,
+) -> CrackResult:
+    search = _searcher(anatomy, cookie_format)
     found, guesses = None, 0
     bar = tqdm(
         total=len(candidates),
@@ -111,26 +131,46 @@ def _encoded_default() -> tuple[bytes, ...]:
     return _encode(load_wordlist())
 
 
-def _searcher(anatomy: CookieAnatomy) -> Callable[[Sequence[bytes]], int]:
+def _searcher(
+    anatomy: CookieAnatomy, cookie_format: CookieFormat
+) -> Callable[[Sequence[bytes]], int]:
     """The check for this kind of cookie, with its hash, salt and signed bytes bound once."""
-    cookie_format = anatomy.format
-    if cookie_format is None:
-        raise ValueError(f"cannot crack this cookie: it is {anatomy.problem}")
     hash_new = getattr(hashlib, cookie_format.hash_name)  # the C constructor: no name lookup
-    return functools.partial(_search, hash_new, cookie_format.salt, anatomy.signed, anatomy.digest)
+    return functools.partial(
+        _search,
+        hash_new,
+        cookie_format.salt,
+        cookie_format.concat,
+        anatomy.signed,
+        anatomy.digest,
+    )
 
 
 def _search(
-    hash_new: Callable[..., Any], salt: bytes | None, message: bytes, target: bytes, words
+    hash_new: Callable[..., Any],
+    salt: bytes | None,
+    concat: bool,
+    message: bytes,
+    target: bytes,
+    words,
 ) -> int:
     """Index of the word w whose HMAC over ``message`` equals ``target``, else -1.
 
-    With a ``salt`` the HMAC key is first derived as HMAC(w, salt) (Flask, our Signer);
-    without one, w itself is the key (express-session). Both HMACs are inlined: this loop
-    is the whole cost of a crack, and one branch per word costs nothing next to four hashes.
+    With a ``salt`` the HMAC key is first derived as HMAC(w, salt) (Flask, our Signer) or,
+    with ``concat``, as HASH(salt + w) (Django, Starlette); without one, w itself is the
+    key (express-session). The HMACs are inlined: this loop is the whole cost of a crack,
+    and one branch per word costs nothing next to four hashes.
     """
     inner, outer, block = _INNER, _OUTER, _BLOCK
     for index, word in enumerate(words):
+        if concat:
+            key = hash_new(salt + word).digest().ljust(block, b"\0")
+            signature = hash_new(
+                key.translate(outer) + hash_new(key.translate(inner) + message).digest()
+            ).digest()
+            if signature == target:
+                return index
+            continue
         if len(word) > block:
             word = hash_new(word).digest()
         key = word.ljust(block, b"\0")

@@ -1,11 +1,14 @@
-"""Pictures of what the tables say: the exchange as a sequence diagram."""
+"""Pictures of what the tables say: the exchange as a sequence diagram, or as HTTP text."""
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .cookies import parse_set_cookie
-from .recording import Recorder
+from .recording import Exchange, Recorder
 from .tables import Aliases
 
 if TYPE_CHECKING:
@@ -77,3 +80,41 @@ def _set_cookie_note(header: str, aliases: Aliases) -> str:
     if cookie["effect"] == "delete":
         return f"Set-Cookie: {cookie['name']} cleared"
     return f"Set-Cookie: {cookie['name']}={aliases.cookie_value(cookie['value'])}"
+
+
+@dataclass(frozen=True)
+class WireText:
+    """One exchange written out as HTTP/1.1 messages (the headers the lab records)."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<pre style='white-space: pre-wrap'>{html.escape(self.text)}</pre>"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def wire(exchange: Exchange, body_chars: int = 200) -> WireText:
+    """An exchange as it crossed the wire: request line, Host, Cookie; status line,
+    Set-Cookie headers and the body. Other headers (User-Agent, Content-Length, ...) are
+    left out: these are the ones a session lives in.
+
+    >>> import sessionlab as sl
+    >>> with sl.start(store="memory", name="doc-wire") as lab:
+    ...     client = lab.client()
+    ...     _ = client.get("/user/alice")
+    ...     print(str(sl.wire(client.exchanges[0])).splitlines()[0])
+    GET /user/alice HTTP/1.1
+    """
+    parts = urlsplit(exchange.url)
+    request = [f"{exchange.method} {exchange.path} HTTP/1.1", f"Host: {parts.netloc}"]
+    if exchange.sent_cookie:
+        request.append(f"Cookie: {exchange.sent_cookie}")
+    response = [f"HTTP/1.1 {exchange.status}"]
+    response += [f"Set-Cookie: {header}" for header in exchange.set_cookies]
+    body = exchange.body if len(exchange.body) <= body_chars else exchange.body[:body_chars] + "…"
+    return WireText("\n".join([*request, "", *response, "", body]))

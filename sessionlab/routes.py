@@ -2,6 +2,17 @@
 
 A plain description with no HTTP in it, so that the server side can say how to reach the
 apps it runs (``lab.routes``) and the client side can drive any app it is given.
+
+>>> django = Routes(
+...     login=Route("POST", "/accounts/login/",
+...                 {"username": "{user}", "password": "{password}"},
+...                 token_from="/accounts/login/"),
+...     logout=Route("POST", "/accounts/logout/", token_from="/user"),
+...     csrf_field="csrfmiddlewaretoken",
+...     passwords={"alice": "correct horse", "mallory": "battery staple"},
+... )
+>>> django.login.fill("alice", django.password("alice"))
+('/accounts/login/', {'username': 'alice', 'password': 'correct horse'})
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from .errors import ConfigError
 
 VICTIM = "alice"
 ATTACKER = "mallory"
+TOKEN_SOURCES = ("input", "cookie", "header")
 
 
 def shows_user(body: str, user: str) -> bool:
@@ -27,9 +39,12 @@ def shows_user(body: str, user: str) -> bool:
 
 @dataclass(frozen=True)
 class Route:
-    """One request of the route map. ``{user}`` in the path or a form value is the user name.
+    """One request of the route map.
 
-    ``token_from``: a page to GET first, whose form carries the CSRF token to send back.
+    ``{user}`` in the path or a form value is the user's name, ``{password}`` their
+    password (from :attr:`Routes.passwords`). ``token_from``: a page to GET first, where the
+    anti-CSRF token is read (see :attr:`Routes.csrf_from`). ``headers`` go with the request;
+    ``json=True`` sends the form as a JSON body instead of an urlencoded one.
 
     >>> Route("POST", "/login", {"user": "{user}"}).fill("alice")
     ('/login', {'user': 'alice'})
@@ -39,10 +54,17 @@ class Route:
     path: str = "/"
     form: Mapping[str, str] = field(default_factory=dict)
     token_from: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: bool = False
 
-    def fill(self, user: str) -> tuple[str, dict[str, str]]:
+    def fill(self, user: str, password: str = "") -> tuple[str, dict[str, str]]:
+        """The path and form for ``user``, placeholders filled."""
         path = self.path.replace("{user}", quote(user, safe=""))
-        return path, {key: value.replace("{user}", user) for key, value in self.form.items()}
+        form = {
+            key: value.replace("{user}", user).replace("{password}", password)
+            for key, value in self.form.items()
+        }
+        return path, form
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -52,6 +74,15 @@ class Route:
 class Routes:
     """How to log in, view and log out of an app; the seed's routes by default.
 
+    ``cookie``: the session cookie's name; None finds it (the cookie login changed that
+    the view needs). ``csrf_field``: the form (or JSON) field the token is sent in ("" for
+    none); ``csrf_from``: where it is read on the ``token_from`` page: "input" (a form
+    ``<input>`` named ``csrf_field``), "cookie:NAME" or "header:NAME"; ``csrf_header``: a
+    request header that carries it too (Django accepts ``X-CSRFToken``). ``passwords``: a
+    password per user, for ``{password}``. ``users``: the victim and the attacker, two
+    accounts the app knows. ``browser_headers``: send ``Origin`` and ``Referer`` with
+    every non-GET request, as a browser does (Django over HTTPS refuses a POST without).
+
     >>> str(Routes().login), str(Routes.hardened().logout)
     ('GET /user/{user}', 'POST /logout')
     """
@@ -59,9 +90,35 @@ class Routes:
     login: Route = Route("GET", "/user/{user}")
     view: Route = Route("GET", "/user")
     logout: Route = Route("GET", "/logout")
-    cookie: str | None = None  # the session cookie's name; None: the one login sets
+    cookie: str | None = None
     csrf_field: str = "csrf_token"
     logged_in: Callable[[str, str], bool] = shows_user
+    csrf_from: str = "input"
+    csrf_header: str | None = None
+    passwords: Mapping[str, str] = field(default_factory=dict)
+    users: tuple[str, str] = (VICTIM, ATTACKER)
+    browser_headers: bool = True
+
+    def __post_init__(self) -> None:
+        source = self.csrf_from.partition(":")
+        if source[0] not in TOKEN_SOURCES or (source[0] != "input" and not source[2]):
+            raise ConfigError(
+                f"csrf_from={self.csrf_from!r}: use 'input', 'cookie:NAME' or 'header:NAME'"
+            )
+        if len(self.users) != 2 or self.users[0] == self.users[1]:
+            raise ConfigError("users must name two different accounts: (victim, attacker)")
+
+    @property
+    def victim(self) -> str:
+        return self.users[0]
+
+    @property
+    def attacker(self) -> str:
+        return self.users[1]
+
+    def password(self, user: str) -> str:
+        """The password to log ``user`` in with ("" when the app asks for none)."""
+        return self.passwords.get(user, "")
 
     @classmethod
     def hardened(cls, cookie: str | None = None) -> Routes:

@@ -18,23 +18,25 @@ import numpy as np
 import pandas as pd
 
 from .cookies import parse_set_cookie
+from .labframe import LabFrame
 from .recording import Exchange, JarCookie, Recorder
 
+# Devtools' columns, the attributes first: the value (a long random token) comes last, so the
+# attributes a lesson points at are never the ones pushed off screen.
 COOKIE_COLUMNS = [
     "name",
-    "value",
-    "domain",
-    "path",
-    "expires",
-    "size",
     "HttpOnly",
     "Secure",
     "SameSite",
+    "path",
+    "domain",
+    "expires",
+    "size",
+    "value",
 ]
 SET_COOKIE_COLUMNS = [
     "step",
     "name",
-    "value",
     "effect",
     "Path",
     "Domain",
@@ -43,6 +45,7 @@ SET_COOKIE_COLUMNS = [
     "HttpOnly",
     "Secure",
     "SameSite",
+    "value",
 ]
 STORE_COLUMNS = ["id", "data", "created_ago", "expires_in"]
 HISTORY_COLUMNS = [
@@ -98,9 +101,7 @@ def cookies_frame(client: Recorder | Iterable[JarCookie]) -> pd.DataFrame:
     """
     jar = client.jar() if isinstance(client, Recorder) else client
     rows = [cookie_row(cookie) for cookie in jar]
-    return pd.DataFrame(rows, columns=COOKIE_COLUMNS).sort_values(
-        ["name", "path"], ignore_index=True
-    )
+    return LabFrame(rows, columns=COOKIE_COLUMNS).sort_values(["name", "path"], ignore_index=True)
 
 
 def set_cookie_frame(client: Recorder) -> pd.DataFrame:
@@ -119,7 +120,7 @@ def set_cookie_frame(client: Recorder) -> pd.DataFrame:
         for exchange in client.exchanges
         for header in exchange.set_cookies
     ]
-    return pd.DataFrame(rows, columns=SET_COOKIE_COLUMNS)
+    return LabFrame(rows, columns=SET_COOKIE_COLUMNS)
 
 
 def history_frame(client: Recorder) -> pd.DataFrame:
@@ -145,7 +146,7 @@ def history_frame(client: Recorder) -> pd.DataFrame:
         }
         for e in client.exchanges
     ]
-    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    return LabFrame(rows, columns=HISTORY_COLUMNS)
 
 
 # -- the server's side -----------------------------------------------------------------
@@ -160,6 +161,9 @@ def store_frame(store: Any, now: float | None = None) -> pd.DataFrame:
     >>> row = store_frame(store, now=now).iloc[0]
     >>> row["data"], str(row["created_ago"]), str(row["expires_in"])
     ({'name': 'alice'}, '0 days 00:00:30', '0 days 00:01:00')
+    >>> print(store_frame(store, now=now))  # shown in words, the data above stay Timedeltas
+    id  data              created_ago expires_in
+    abc {'name': 'alice'} 30 s        1 min
     """
     now = time.time() if now is None else now
     return records_frame(store.all(), now)
@@ -170,7 +174,7 @@ def records_frame(records: Iterable[Any], now: float) -> pd.DataFrame:
     records = list(records)
     created = np.fromiter((r.created for r in records), float, len(records))
     expires = np.fromiter((r.expires for r in records), float, len(records))
-    return pd.DataFrame(
+    return LabFrame(
         {
             "id": [r.sid for r in records],
             "data": [r.data for r in records],
@@ -252,7 +256,7 @@ def timeline(client: Recorder, store: Any = None) -> pd.DataFrame:
             }
         )
         before_raw, before_jar, before_store = raw, jar, server or {}
-    return pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+    return LabFrame(rows, columns=TIMELINE_COLUMNS)
 
 
 def _server_state(exchange: Exchange, aliases: Aliases) -> dict[str, str] | None:
@@ -262,7 +266,13 @@ def _server_state(exchange: Exchange, aliases: Aliases) -> dict[str, str] | None
 
 
 def _compact(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    """Compact JSON; what JSON cannot write (bytes, datetimes: Flask's tagged JSON keeps
+    them) shows as its repr.
+
+    >>> print(_compact({"b": b"x", "n": 1}))
+    {"b":"b'x'","n":1}
+    """
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=repr)
 
 
 def _describe(items: dict[str, str], separator: str) -> str:

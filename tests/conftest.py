@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from collections.abc import Iterator
 
 import pytest
 
 import sessionlab as sl
+from sessionlab.server import redis_server
 
 # In CI (.ci/run sets this), a missing service is a failure, not a skip.
 REQUIRE_SERVICES = os.environ.get("SESSIONLAB_REQUIRE_SERVICES") == "1"
@@ -44,3 +47,33 @@ def lab(server_store, request):
 def client(lab):
     with sl.Client(lab.url, watch=lab.store) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A private redis-server (loopback, no persistence) for the whole run."""
+    need_service(redis_server.redis_server_binary() is not None, "redis-server is not installed")
+    with redis_server.RedisServer() as server:
+        yield server.url
+
+
+class FakeClock:
+    """Stands in for ``time.time``, for the session interface and the stores alike: expiry
+    tested to the second without sleeping. It starts at the real time, so that a cookie's
+    Expires computed from it means the same to a client that reads the real clock."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(time, "time", clock)
+    return clock

@@ -27,26 +27,6 @@ def logged_in(client) -> bool:
     return client.get("/user").text != "user logged out!"
 
 
-class FakeClock:
-    """Stands in for ``time.time``: the expiry logic, tested to the second without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    clock = FakeClock()
-    monkeypatch.setattr(time, "time", clock)
-    return clock
-
-
 @pytest.fixture(params=["memory", "sqlite"])
 def app_on_a_clock(request, clock):
     """An in-process app (Flask's test client) whose stores read the fake clock."""

@@ -26,6 +26,30 @@ def test_the_api_example_runs_and_gives_the_documented_timeline():
         assert f"| {row.step} | {row.request} | {row.status} | {row._4} |" in README
 
 
+def test_the_flask_extension_example_runs_and_keeps_the_session_on_the_server(
+    tmp_path, monkeypatch
+):
+    (block,) = [b for b in python_blocks() if "ServerSessions(app)" in b]
+    monkeypatch.chdir(tmp_path)  # Flask puts an app it cannot import in the current folder
+    namespace: dict = {"__name__": "readme_app"}
+    exec(block, namespace)
+    app = namespace["app"]
+    store = namespace["session_store"](app)
+    try:
+        assert store.kind == "sqlite"
+        assert store.path == tmp_path / "instance" / "sessionlab.sqlite3"
+        assert [record.data for record in store.all()] == [{"name": "alice"}]
+    finally:
+        store.close()
+
+
+def test_the_settings_table_lists_every_key_the_extension_reads():
+    from sessionlab.flask import SETTINGS
+
+    listed = re.findall(r"^\| `(SESSIONLAB_\w+)`(?:, `(SESSIONLAB_\w+)`)? \|", README, re.M)
+    assert sorted(key for pair in listed for key in pair if key) == sorted(SETTINGS)
+
+
 def test_the_notebooks_listed_are_the_notebooks_shipped():
     shipped = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
     listed = sorted(re.findall(r"^\| `(\d\d-[\w-]+)` \|", README, flags=re.MULTILINE))

@@ -6,6 +6,21 @@ imports the lab's server, so it audits apps sessionlab did not write just as wel
 
 from ..routes import Route, Routes
 from .finding import REQUIREMENTS, VERDICTS, Finding
-from .report import COLUMNS, audit, failed
+from .output import to_json, to_junit, to_sarif, to_table
+from .report import COLUMNS, advised, audit, failed
 
-__all__ = ["COLUMNS", "REQUIREMENTS", "VERDICTS", "Finding", "Route", "Routes", "audit", "failed"]
+__all__ = [
+    "COLUMNS",
+    "REQUIREMENTS",
+    "VERDICTS",
+    "Finding",
+    "Route",
+    "Routes",
+    "advised",
+    "audit",
+    "failed",
+    "to_json",
+    "to_junit",
+    "to_sarif",
+    "to_table",
+]

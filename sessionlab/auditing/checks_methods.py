@@ -1,13 +1,19 @@
 """Checks on how login and logout are reached: not by GET, and not without a CSRF token.
 
-A GET that logs in or out can be triggered by any page the victim visits (an ``<img>`` is
-enough); a POST without an anti-forgery token can be triggered by any page's form.
+A GET that logs in or out can be triggered by any site the victim visits, through a link
+or a redirect: a cross-site top-level navigation carries a SameSite=Lax cookie (and one
+without SameSite, which Chromium treats as Lax) and its Set-Cookie is stored. An ``<img>``
+is *not* enough: a cross-site image request carries no Lax cookie and its Set-Cookie is
+refused (REFERENCE.md section 4, checked in Chromium). A POST without an anti-forgery
+token can be sent by any site's form; SameSite=Lax stops the cookie going with it, except
+that Chromium sends a cookie without SameSite on a cross-site top-level POST during its
+first 2 minutes.
 """
 
 from __future__ import annotations
 
 from .finding import Finding, verdict
-from .target import VICTIM, Aliases, Route, Target, evidence
+from .target import Aliases, Route, Target, evidence
 
 
 def _as_get(route: Route) -> Route:
@@ -18,9 +24,9 @@ def _as_get(route: Route) -> Route:
 def check_login_not_get(target: Target) -> Finding:
     """A fresh visitor GETs the login URL: is anyone logged in afterwards?"""
     client = target.client()
-    target.send(client, _as_get(target.routes.login), VICTIM)
-    logged_in = target.logged_in(client, VICTIM)
-    observed = f"GET {target.routes.login.path} " + (
+    target.send(client, _as_get(target.routes.login))
+    logged_in = target.logged_in(client)
+    observed = f"GET {target.routes.login.fill(target.victim)[0]} " + (
         "logs the user in" if logged_in else "logs nobody in"
     )
     return Finding(
@@ -34,10 +40,10 @@ def check_login_not_get(target: Target) -> Finding:
 def check_logout_not_get(target: Target) -> Finding:
     """A logged-in visitor GETs the logout URL: is the session still there?"""
     client = target.client()
-    target.login(client, VICTIM)
+    target.login(client)
     start = len(client.exchanges)
     target.send(client, _as_get(target.routes.logout))
-    still_in = target.logged_in(client, VICTIM)
+    still_in = target.logged_in(client)
     observed = f"GET {target.routes.logout.path} " + (
         "leaves the session alone" if still_in else "logs the user out"
     )
@@ -56,14 +62,14 @@ def check_csrf_token(target: Target) -> Finding:
     if target.routes.login.token_from:
         visitor.get(target.routes.login.token_from)  # a visitor with a session, as a victim has
     start = len(visitor.exchanges)
-    target.send(visitor, target.routes.login, VICTIM, token=False)
-    login_forged = target.logged_in(visitor, VICTIM)
+    target.send(visitor, target.routes.login, token=False)
+    login_forged = target.logged_in(visitor)
     shown = visitor.exchanges[start:]
     member = target.client()
-    target.login(member, VICTIM)
+    target.login(member)
     start = len(member.exchanges)
     target.send(member, target.routes.logout, token=False)
-    logout_forged = not target.logged_in(member, VICTIM)
+    logout_forged = not target.logged_in(member)
     if not login_forged:
         shown = member.exchanges[start:]
     forged = [what for what, done in (("login", login_forged), ("logout", logout_forged)) if done]

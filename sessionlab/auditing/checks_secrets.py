@@ -12,17 +12,16 @@ from ..crack import crack
 from .finding import COULD_NOT_TEST, FAIL, NOT_APPLICABLE, PASS, Finding
 from .target import Target, issued_cookie
 
-SIGNED_KINDS = ("flask", "express", "sessionlab")
-
 
 def check_data_in_cookie(target: Target) -> Finding:
     """Decode the cookie login set: does it carry the session's data, readable by anyone?"""
     _name, issued, proof = issued_cookie(target)
     anatomy = decode_cookie(issued["value"])
-    if anatomy.kind == "flask":
-        seen = f"readable without the key: {anatomy.payload}"
+    if anatomy.format is not None and anatomy.format.carries_data:
+        seen = f"readable without the key ({anatomy.kind} format): {anatomy.payload}"
         return Finding("data in cookie", FAIL, seen, proof)
-    return Finding("data in cookie", PASS, f"an opaque id ({anatomy.kind} format)", proof)
+    kind = f"{anatomy.kind} format" if anatomy.format else "no known signed format"
+    return Finding("data in cookie", PASS, f"an opaque id ({kind})", proof)
 
 
 def wordlist_check(run: bool, progress: bool = False) -> Callable[[Target], Finding]:
@@ -31,7 +30,7 @@ def wordlist_check(run: bool, progress: bool = False) -> Callable[[Target], Find
     def check_secret_in_wordlist(target: Target) -> Finding:
         _name, issued, proof = issued_cookie(target)
         anatomy = decode_cookie(issued["value"])
-        if anatomy.kind not in SIGNED_KINDS:
+        if anatomy.format is None:
             return Finding(
                 "secret in wordlist", NOT_APPLICABLE, "the cookie carries no known signature"
             )
@@ -41,9 +40,13 @@ def wordlist_check(run: bool, progress: bool = False) -> Callable[[Target], Find
             )
         result = crack(issued["value"], progress=progress)
         if result.secret is None:
-            seen = f"none of {result.guesses:,} public secrets signs it"
+            kinds = " or ".join((anatomy.kind, *anatomy.alternatives))
+            seen = f"none of {result.wordlist_size:,} public secrets signs it ({kinds} key)"
             return Finding("secret in wordlist", PASS, seen, proof)
-        seen = f"signed with {result.secret!r}, found after {result.guesses:,} guesses"
+        seen = (
+            f"signed with {result.secret!r} ({result.kind} key), found after "
+            f"{result.guesses:,} guesses"
+        )
         return Finding("secret in wordlist", FAIL, seen, proof)
 
     return check_secret_in_wordlist

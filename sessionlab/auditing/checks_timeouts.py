@@ -1,7 +1,13 @@
 """Checks that the server ends sessions on its own: after idleness, and after a fixed lifetime.
 
 They take real time, so they run only when the caller says how long to wait (a little
-longer than the timeouts the app is configured with).
+longer than the timeouts the app is configured with). They run after every other check,
+one after the other, so that no other request reaches the app during the wait: a session
+store that only expires records when *some* request triggers a cleanup (PHP's garbage
+collector) must not pass because the audit's own traffic cleaned up for it. What counts is
+what the server accepts, not what the client kept: the last cookie is replayed from a fresh
+jar too, so a cookie the client dropped (its Max-Age passed) is not taken for a session the
+server ended.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from .finding import COULD_NOT_TEST, Finding, verdict
-from .target import VICTIM, Target, evidence
+from .target import Client, Target, evidence
 
 
 def positive_wait(wait: float | None, option: str) -> float | None:
@@ -28,6 +34,18 @@ def positive_wait(wait: float | None, option: str) -> float | None:
     return wait
 
 
+MAX_VISITS = 1000  # the absolute check's visits, whatever the waits
+
+
+def served(target: Target, client: Client, value: str) -> tuple[bool, bool, Client]:
+    """Does the server still serve the session to its own client, and to its last cookie
+    replayed from a fresh jar? The client's request goes first: a server that cleans up
+    only after reading (PHP) must be caught serving it."""
+    own = target.logged_in(client)
+    replayed, replay = target.replayed(value)
+    return own, replayed, replay
+
+
 def idle_check(wait: float | None) -> Callable[[Target], Finding]:
     """Log in, stay away for ``wait`` seconds, come back: the session must be gone."""
     wait = positive_wait(wait, "idle")
@@ -39,16 +57,18 @@ def idle_check(wait: float | None) -> Callable[[Target], Finding]:
                 COULD_NOT_TEST,
                 "not run: give the idle wait (idle=SECONDS, --idle)",
             )
-        client, _, aliases = target.logged_in_victim()
+        client, value, aliases = target.logged_in_victim()
         time.sleep(wait)
         start = len(client.exchanges)
-        alive = target.logged_in(client, VICTIM)
+        own, replayed, replay = served(target, client, value)
+        alive = own or replayed
         observed = f"after {wait:g} s idle the session " + ("is still alive" if alive else "ended")
+        shown = [*client.exchanges[start:], *replay.exchanges]
         return Finding(
             "idle timeout",
             verdict(not alive),
             observed,
-            evidence(client.exchanges[start:], target.cookie_name, aliases),
+            evidence(shown, target.cookie_name, aliases),
         )
 
     return check_idle_timeout
@@ -68,13 +88,19 @@ def absolute_check(wait: float | None, idle: float | None) -> Callable[[Target],
             )
         # Visit often enough that an idle timeout cannot be what ends the session.
         every = min(wait, idle if idle is not None else wait) / 4
-        client, _, aliases = target.logged_in_victim()
+        client, value, aliases = target.logged_in_victim()
         started = time.monotonic()
-        alive, start = True, len(client.exchanges)
-        while alive and time.monotonic() - started < wait:
+        alive, start, shown = True, len(client.exchanges), []
+        for _ in range(MAX_VISITS):
+            if not alive or time.monotonic() - started >= wait:
+                break
             time.sleep(min(every, max(wait - (time.monotonic() - started), 0)))
             start = len(client.exchanges)
-            alive = target.logged_in(client, VICTIM)
+            own, replayed, replay = served(target, client, value)
+            alive = own or replayed
+            if own:  # follow a cookie the server renewed, never an anonymous new one
+                value = target.cookie(client) or value
+            shown = [*client.exchanges[start:], *replay.exchanges]
         observed = f"kept busy for {wait:g} s, the session " + (
             "is still alive" if alive else "ended"
         )
@@ -82,7 +108,7 @@ def absolute_check(wait: float | None, idle: float | None) -> Callable[[Target],
             "absolute timeout",
             verdict(not alive),
             observed,
-            evidence(client.exchanges[start:], target.cookie_name, aliases),
+            evidence(shown, target.cookie_name, aliases),
         )
 
     return check_absolute_timeout

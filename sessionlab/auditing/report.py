@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import pandas as pd
 import requests
@@ -13,28 +13,38 @@ from ..errors import ConfigError
 from ..transport import DEFAULT_MAX_BODY
 from . import checks_cookie, checks_ids, checks_logout, checks_methods, checks_secrets
 from .checks_timeouts import absolute_check, idle_check
-from .finding import COULD_NOT_TEST, FAIL, REQUIREMENTS, Finding
+from .finding import ADVICE, COULD_NOT_TEST, FAIL, REQUIREMENTS, Finding
 from .target import CannotTest, Routes, Target
 
 COLUMNS = [
     "check",
-    "requirement",
+    "verdict",
+    "observed",
+    "advice",
     "ASVS 4.0.3",
     "ASVS 5.0.0",
+    "requirement",
     "expected",
-    "observed",
-    "verdict",
     "evidence",
+    "ASVS text",
 ]
 
 Check = Callable[[Target], Finding]
 
 
+class Lab(Protocol):
+    """Anything with a URL, a route map and a CA: a lab handle (``sl.start(...)``)."""
+
+    url: str
+    routes: Routes
+    ca_path: str | None
+
+
 def audit(
-    url: str,
+    app: str | Lab,
     routes: Routes | str | None = None,
     *,
-    verify: bool | str = True,
+    verify: bool | str | None = None,
     samples: int = 20,
     idle: float | None = None,
     absolute: float | None = None,
@@ -44,23 +54,26 @@ def audit(
     deadline: float | None = None,
     max_body: int = DEFAULT_MAX_BODY,
 ) -> pd.DataFrame:
-    """Audit the session handling of the app at ``url``: one row per check.
+    """Audit the session handling of an app: one row per check.
 
-    ``routes`` says how to log in, view and log out ("seed", the default, "hardened" or a
-    :class:`Routes`). ``verify`` is passed to requests (a CA bundle path for local TLS).
-    ``idle`` and ``absolute`` are how long to wait for the app's timeouts (seconds; without
-    them those checks are "could not test"). ``lifetime``: the longest acceptable cookie
-    lifetime (default 8 hours). ``wordlist=False`` skips trying the public secrets.
+    ``app``: its URL, or a lab handle (``sl.start(...)``), whose URL, routes and CA are
+    used. ``routes`` says how to log in, view and log out ("seed", the default, "hardened"
+    or a :class:`Routes`). ``verify`` is passed to requests (a CA bundle path for local
+    TLS). ``idle`` and ``absolute`` are how long to wait for the app's timeouts (seconds;
+    without them those checks are "could not test"); they run last, alone. ``lifetime``:
+    the longest acceptable cookie lifetime (default 8 hours). ``wordlist=False`` skips
+    trying the public secrets.
     ``deadline``: seconds the whole audit may take (default: 60 plus the waits asked for);
     a check still running then becomes "could not test". ``max_body``: bytes of one
     response body the audit reads at most.
 
     >>> import sessionlab as sl
     >>> with sl.start(store="memory", name="doc-audit") as lab:
-    ...     report = sl.audit(lab.url, wordlist=False)
+    ...     report = sl.audit(lab, wordlist=False)
     >>> report.set_index("check").loc[["fixation", "logout on server"], "verdict"].tolist()
     ['fail', 'pass']
     """
+    url, routes, verify = _resolve(app, routes, verify)
     slow = [  # built first: a wait that cannot work is refused before any request is sent
         ("idle timeout", idle_check(idle)),
         ("absolute timeout", absolute_check(absolute, idle)),
@@ -78,24 +91,21 @@ def audit(
             for check in REQUIREMENTS
         ]
         return pd.DataFrame(rows, columns=COLUMNS)
-    quick = quick_checks(samples, lifetime, wordlist, progress)
-    # The timeout checks mostly wait: run them beside the others instead of after them.
-    with ThreadPoolExecutor(max_workers=len(slow)) as pool:
-        waiting = [pool.submit(run_check, name, check, target) for name, check in slow]
-        findings = [run_check(name, check, target) for name, check in quick]
-        findings += [future.result() for future in waiting]
+    checks = quick_checks(samples, lifetime, wordlist, progress) + slow
+    # One after the other, timeouts last: no check's traffic may clean up another's session.
+    findings = [run_check(name, check, target) for name, check in checks]
     order = list(REQUIREMENTS)
     findings.sort(key=lambda finding: order.index(finding.check))
     return pd.DataFrame([finding.row() for finding in findings], columns=COLUMNS)
 
 
 def audit_deadline(deadline: float | None, idle: float | None, absolute: float | None) -> float:
-    """The audit's overall deadline: the caller's, or 60 s more than the longest wait.
+    """The audit's overall deadline: the caller's, or 60 s more than the waits asked for.
 
     >>> audit_deadline(None, 5, None)
     65.0
     """
-    longest = max(idle or 0.0, absolute or 0.0)
+    longest = (idle or 0.0) + (absolute or 0.0)  # the timeout checks run one after the other
     if deadline is None:
         return 60.0 + longest
     if not deadline > longest:  # `not >` also refuses NaN
@@ -104,6 +114,21 @@ def audit_deadline(deadline: float | None, idle: float | None, absolute: float |
             "wait: give a longer deadline, or shorter idle/absolute waits"
         )
     return float(deadline)
+
+
+def _resolve(
+    app: str | Lab, routes: Routes | str | None, verify: bool | str | None
+) -> tuple[str, Routes | str | None, bool | str]:
+    """URL, routes and CA of a URL or a lab handle; what the caller gave wins."""
+    if isinstance(app, str):
+        return app, routes, True if verify is None else verify
+    lab: Any = app
+    ca = getattr(lab, "ca_path", None)
+    return (
+        lab.url,
+        routes if routes is not None else getattr(lab, "routes", None),
+        verify if verify is not None else ca or True,
+    )
 
 
 def quick_checks(
@@ -139,7 +164,7 @@ def run_check(name: str, check: Check, target: Target) -> Finding:
     try:
         return check(target)
     except Exception as error:  # one broken check must not cost the other rows
-        return Finding(name, COULD_NOT_TEST, _reason(error)[:120])
+        return Finding(name, COULD_NOT_TEST, _reason(error)[:160])
 
 
 def _reason(error: Exception) -> str:
@@ -152,9 +177,14 @@ def _reason(error: Exception) -> str:
 
 
 def failed(report: pd.DataFrame) -> list[str]:
-    """The checks a report failed.
+    """The checks a report failed (advice never counts).
 
     >>> failed(pd.DataFrame({"check": ["Secure", "HttpOnly"], "verdict": ["fail", "pass"]}))
     ['Secure']
     """
     return report.loc[report["verdict"] == FAIL, "check"].tolist()
+
+
+def advised(report: pd.DataFrame) -> list[str]:
+    """The checks whose advice the app does not follow (never a failure)."""
+    return report.loc[report["verdict"] == ADVICE, "check"].tolist()

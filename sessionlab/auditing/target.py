@@ -2,30 +2,32 @@
 
 Everything here speaks HTTP through :class:`sessionlab.Client`, so the audit works against
 any app given only its URL, and every verdict can point at the recorded exchange behind it.
+Requests go as a browser would send them: a non-GET request carries ``Origin`` and
+``Referer`` (the page its form came from), so CSRF defences that check them (Django over
+HTTPS) see an ordinary same-origin form post.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from ..client import Client
-from ..cookies import parse_set_cookie
 from ..errors import CannotTest
-from ..recording import Exchange
 from ..routes import ATTACKER, VICTIM, Route, Routes, shows_user
-from ..tables import Aliases
 from ..transport import DEFAULT_MAX_BODY
+from .evidence import Aliases, evidence
+from .login import Session, input_names, verified_login
 
 __all__ = [
     "ATTACKER",
     "VICTIM",
     "Aliases",
     "CannotTest",
+    "Client",
     "Route",
     "Routes",
     "Target",
@@ -57,8 +59,19 @@ class Target:
         self.verify = verify
         self.ends_at = ends_at  # time.monotonic() when the audit's overall deadline passes
         self.max_body = max_body
+        self.host = urlsplit(self.url).hostname or ""
+        self.origin = f"{urlsplit(self.url).scheme}://{urlsplit(self.url).netloc}"
         self.clients: list[Client] = []
-        self._issued: tuple[str, dict[str, Any], Exchange] | None = None
+        self.last_token: tuple[str, str | None, list[str]] | None = None
+        self._session: Session | None = None
+
+    @property
+    def victim(self) -> str:
+        return self.routes.victim
+
+    @property
+    def attacker(self) -> str:
+        return self.routes.attacker
 
     def client(self) -> Client:
         """A new visitor: an empty cookie jar, bounded by the audit's deadline and body size."""
@@ -69,32 +82,60 @@ class Target:
     # -- moves -------------------------------------------------------------------------
 
     def send(
-        self, client: Client, route: Route, user: str = VICTIM, *, token: bool = True
+        self, client: Client, route: Route, user: str | None = None, *, token: bool = True
     ) -> requests.Response:
-        """Make one request of the route map, fetching its CSRF token first when it has one."""
-        path, form = route.fill(user)
-        if route.token_from and token:
+        """Make one request of the route map, fetching its CSRF token first when it has one.
+
+        ``token=False`` fetches the page (as a victim would have it open) but leaves the
+        token out: what a forged request from another site looks like.
+        """
+        user = self.victim if user is None else user
+        path, form = route.fill(user, self.routes.password(user))
+        headers = dict(route.headers)
+        if route.token_from:
             page = client.get(route.token_from, label="form")
+            found = self.read_token(client, page)
+            if found and token:
+                if self.routes.csrf_field:
+                    form[self.routes.csrf_field] = found
+                if self.routes.csrf_header:
+                    headers[self.routes.csrf_header] = found
+        method = route.method.upper()
+        if method == "GET":
+            return client.get(path, params=form or None, headers=headers, label=route.path)
+        if self.routes.browser_headers:
+            headers.setdefault("Origin", self.origin)
+            headers.setdefault("Referer", self.url + (route.token_from or path))
+        body: dict[str, Any] = {"json": form} if route.json else {"data": form}
+        return client.request(method, path, headers=headers, label=route.path, **body)
+
+    def read_token(self, client: Client, page: requests.Response) -> str | None:
+        """The anti-CSRF token, where ``Routes.csrf_from`` says it is."""
+        source, _, name = self.routes.csrf_from.partition(":")
+        found: str | None
+        if source == "cookie":
+            found = next((c.value for c in client.cookies if c.name == name), None)
+        elif source == "header":
+            found = page.headers.get(name)
+        else:
             found = self.csrf_token(page.text)
-            if found:
-                form[self.routes.csrf_field] = found
-        if route.method.upper() == "GET":
-            return client.get(path, params=form or None, label=route.path)
-        return client.request(route.method.upper(), path, data=form, label=route.path)
+        where = self.routes.csrf_from if source != "input" else f"input {self.routes.csrf_field}"
+        self.last_token = (where, found, input_names(page.text))
+        return found
 
     def csrf_token(self, body: str) -> str | None:
         pattern = TOKEN_INPUT.pattern.replace("{field}", re.escape(self.routes.csrf_field))
         match = re.search(pattern, body)
         return (match.group(1) or match.group(2)) if match else None
 
-    def login(self, client: Client, user: str = VICTIM) -> requests.Response:
+    def login(self, client: Client, user: str | None = None) -> requests.Response:
         return self.send(client, self.routes.login, user)
 
     def logged_in_victim(self) -> tuple[Client, str, Aliases]:
         """A new client logged in as the victim, its session cookie, and evidence aliases
         that already name that cookie ``value1``."""
         client = self.client()
-        self.login(client, VICTIM)
+        self.login(client)
         cookie = self.cookie(client) or ""
         aliases = Aliases()
         aliases.cookie_value(cookie)
@@ -103,10 +144,16 @@ class Target:
     def logout(self, client: Client) -> requests.Response:
         return self.send(client, self.routes.logout)
 
-    def logged_in(self, client: Client, user: str = VICTIM) -> bool:
-        """Does the view show ``user`` to this client?"""
+    def logged_in(self, client: Client, user: str | None = None) -> bool:
+        """Does the view show ``user`` (the victim by default) to this client?"""
         body = self.send(client, self.routes.view).text
-        return self.routes.logged_in(body, user)
+        return self.routes.logged_in(body, self.victim if user is None else user)
+
+    def replayed(self, value: str, user: str | None = None) -> tuple[bool, Client]:
+        """Does a fresh client holding only this session cookie see the user?"""
+        client = self.client()
+        self.plant(client, value)
+        return self.logged_in(client, user), client
 
     # -- the session cookie ------------------------------------------------------------
 
@@ -114,20 +161,14 @@ class Target:
     def cookie_name(self) -> str:
         return self.routes.cookie or self.issued()[0]
 
-    def issued(self) -> tuple[str, dict[str, Any], Exchange]:
-        """The session cookie a login sets: its name, its parsed Set-Cookie, the exchange."""
-        if self._issued is None:
-            client = self.client()
-            self.login(client)
-            for exchange in reversed(client.exchanges):
-                for header in exchange.set_cookies:
-                    parsed = parse_set_cookie(header)
-                    wanted = self.routes.cookie in (None, parsed["name"])
-                    if wanted and parsed["effect"] == "set" and parsed["value"]:
-                        self._issued = (parsed["name"], parsed, exchange)
-                        return self._issued
-            raise CannotTest(f"logging in ({self.routes.login}) set no session cookie")
-        return self._issued
+    def issued(self) -> tuple[str, dict[str, Any], Any]:
+        """The session cookie a verified login sets: its name, parsed Set-Cookie, exchange.
+
+        Raises :class:`CannotTest` naming the step when logging in does not work.
+        """
+        if self._session is None:
+            self._session = verified_login(self)
+        return self._session.name, self._session.cookie, self._session.exchange
 
     def cookie(self, client: Client) -> str | None:
         """The session cookie's value in this client's jar."""
@@ -138,8 +179,7 @@ class Target:
 
     def plant(self, client: Client, value: str) -> None:
         """Put a session cookie into a client's jar, as an attacker would in a victim's."""
-        host = urlsplit(self.url).hostname or ""
-        client.cookies.set(self.cookie_name, value, domain=host, path="/")
+        client.cookies.set(self.cookie_name, value, domain=self.host, path="/")
 
 
 def issued_cookie(target: Target) -> tuple[str, dict[str, Any], str]:
@@ -150,41 +190,3 @@ def issued_cookie(target: Target) -> tuple[str, dict[str, Any], str]:
     alias = Aliases().cookie_value(parsed["value"])
     proof = f"{exchange.method} {exchange.path} → Set-Cookie: {name}={alias}; {attributes}"
     return name, parsed, proof
-
-
-def evidence(
-    exchanges: Iterable[Exchange], cookie_name: str, aliases: Aliases, body_chars: int = 24
-) -> str:
-    """The exchanges that showed a verdict, one short line each, cookie values aliased.
-
-    Aliases are the timelines' (``value1``, ``value2``, ... in order of appearance), so the
-    same random value reads the same wherever it appears, on every run.
-    """
-    return " | ".join(_line(e, cookie_name, aliases, body_chars) for e in exchanges)
-
-
-def _line(exchange: Exchange, cookie_name: str, aliases: Aliases, body_chars: int) -> str:
-    sent = _sent_value(exchange.sent_cookie, cookie_name)
-    parts = [f"{exchange.method} {urlsplit(exchange.url).path}"]
-    parts.append(f"[cookie {aliases.cookie_value(sent)}]" if sent else "[no cookie]")
-    reply = [str(exchange.status)]
-    for header in exchange.set_cookies:
-        parsed = parse_set_cookie(header)
-        if parsed["name"] == cookie_name:
-            reply.append(
-                "clears it"
-                if parsed["effect"] == "delete"
-                else f"sets {aliases.cookie_value(parsed['value'])}"
-            )
-    body = " ".join(exchange.body.split())
-    if body:
-        reply.append(repr(body[:body_chars] + ("…" if len(body) > body_chars else "")))
-    return f"{' '.join(parts)} → {' '.join(reply)}"
-
-
-def _sent_value(header: str | None, name: str) -> str | None:
-    for pair in (header or "").split(";"):
-        key, _, value = pair.strip().partition("=")
-        if key == name:
-            return value
-    return None

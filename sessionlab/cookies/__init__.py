@@ -24,7 +24,8 @@ from .formats import (
     Secret,
     flask_payload,
 )
-from .reading import decode_cookie, signed_with, unwrap, verify
+from .formats_data import DJANGO, STARLETTE
+from .reading import decode_cookie, readings, signed_with, unwrap, verify
 from .setcookie import expires_at, is_deletion, max_age, parse_set_cookie
 
 
@@ -55,8 +56,33 @@ def sign_sessionlab(sid: str, secret: Secret) -> str:
     return SESSIONLAB.sign(sid, secret)
 
 
+def sign_django(payload: dict[str, Any], secret: Secret, *, timestamp: int | None = None) -> str:
+    """A Django signed-cookie session value holding ``payload`` (``signing.dumps``).
+
+    >>> sign_django({"name": "alice"}, "changeme", timestamp=1_764_183_680)[:22]
+    'eyJuYW1lIjoiYWxpY2UifQ'
+    """
+    return DJANGO.sign(payload, secret, timestamp=timestamp)
+
+
+def sign_starlette(
+    payload: dict[str, Any], secret: Secret, *, timestamp: int | None = None
+) -> str:
+    """A Starlette ``SessionMiddleware`` cookie value holding ``payload``.
+
+    >>> sign_starlette({"name": "alice"}, "your-secret-key", timestamp=1_764_183_680)[:24]
+    'eyJuYW1lIjogImFsaWNlIn0='
+    """
+    return STARLETTE.sign(payload, secret, timestamp=timestamp)
+
+
 __all__ = [
     "ANATOMY_COLUMNS",
+    "DJANGO",
+    "STARLETTE",
+    "readings",
+    "sign_django",
+    "sign_starlette",
     "EXPRESS",
     "FLASK",
     "FORMATS",

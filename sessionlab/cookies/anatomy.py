@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..labframe import LabFrame
 from .formats import CookieAnatomy, Row
 from .reading import decode_cookie
 
@@ -27,4 +28,4 @@ def anatomy_frame(value: str | CookieAnatomy) -> pd.DataFrame:
         if cookie_format is not None
         else [("value", anatomy.value, "", anatomy.problem)]
     )
-    return pd.DataFrame(rows, columns=ANATOMY_COLUMNS)
+    return LabFrame(rows, columns=ANATOMY_COLUMNS)

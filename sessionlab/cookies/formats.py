@@ -15,6 +15,8 @@ these classes, so adding a format is adding one class to :data:`FORMATS`.
   HMAC-SHA256(secret, id) in standard base64 without ``=``.
 * **sessionlab** (our server-side sessions): ``<id>.<signature>``, an itsdangerous
   ``Signer`` with salt "sessionlab.sid", HMAC key derivation and SHA-256.
+* **django** (Django's ``signed_cookies`` session backend) and **starlette**
+  (``SessionMiddleware``): in formats_more.py; both carry the session's data readably.
 """
 
 from __future__ import annotations
@@ -54,10 +56,11 @@ class CookieAnatomy:
     digest: bytes = b""
     compressed: bool = False
     problem: str = ""
+    alternatives: tuple[str, ...] = ()  # other formats that read the same bytes
 
     @property
     def signed_at(self) -> datetime | None:
-        """When a Flask cookie was signed (UTC), from its timestamp part."""
+        """When a Flask, Django or Starlette cookie was signed (UTC), from its timestamp."""
         if self.timestamp is None:
             return None
         return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
@@ -95,13 +98,15 @@ class CookieFormat:
     """One signed-cookie format. Subclasses set the class attributes and :meth:`parse`.
 
     The signature is HMAC(``key``, ``signed``) with ``hash_name``, where ``key`` is the
-    secret itself (``salt`` None) or HMAC(secret, ``salt``) (itsdangerous' "hmac" key
-    derivation). ``carries_data``: the cookie holds the session's data, not just an id.
+    secret itself (``salt`` None), HMAC(secret, ``salt``) (itsdangerous' "hmac" key
+    derivation) or, with ``concat``, HASH(``salt`` + secret) (Django's and itsdangerous'
+    default "django-concat"). ``carries_data``: the cookie holds the session's data.
     """
 
     kind: ClassVar[str]
     hash_name: ClassVar[str]
     salt: ClassVar[bytes | None] = None
+    concat: ClassVar[bool] = False
     carries_data: ClassVar[bool] = False
     signature_meaning: ClassVar[str] = ""
 
@@ -114,6 +119,8 @@ class CookieFormat:
         raw = as_bytes(secret)
         if self.salt is None:
             return raw
+        if self.concat:
+            return hashlib.new(self.hash_name, self.salt + raw).digest()
         return hmac.digest(raw, self.salt, self.hash_name)
 
     def mac(self, secret: Secret, signed: bytes) -> bytes:
@@ -224,12 +231,9 @@ class FlaskCookie(CookieFormat):
         ]
 
 
-def flask_payload(part: str, compressed: bool = False) -> Any:
-    """A Flask payload part as Python data, through Flask's own tagged JSON serializer.
-
-    >>> flask_payload("eyJjYXJ0Ijp7IiB0IjpbMSwyXX19")
-    {'cart': (1, 2)}
-    """
+def payload_bytes(part: str, compressed: bool = False) -> bytes:
+    """A base64url payload part's bytes, inflated when a leading ``.`` said it is
+    zlib-compressed (Flask's and Django's way); ValueError says what is wrong with it."""
     raw = decode_b64url(part)
     if raw is None:
         raise ValueError("the payload is not base64url")
@@ -238,6 +242,16 @@ def flask_payload(part: str, compressed: bool = False) -> Any:
             raw = zlib.decompress(raw)
         except zlib.error as error:
             raise ValueError(f"the compressed payload does not inflate: {error}") from None
+    return raw
+
+
+def flask_payload(part: str, compressed: bool = False) -> Any:
+    """A Flask payload part as Python data, through Flask's own tagged JSON serializer.
+
+    >>> flask_payload("eyJjYXJ0Ijp7IiB0IjpbMSwyXX19")
+    {'cart': (1, 2)}
+    """
+    raw = payload_bytes(part, compressed)
     try:
         return TaggedJSONSerializer().loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
@@ -329,5 +343,6 @@ class SessionlabCookie(CookieFormat):
 FLASK = FlaskCookie()
 EXPRESS = ExpressCookie()
 SESSIONLAB = SessionlabCookie()
-# In the order a value is tried: the most distinctive shape first.
-FORMATS: dict[str, CookieFormat] = {f.kind: f for f in (EXPRESS, FLASK, SESSIONLAB)}
+# Every format, filled in the order values are tried by formats_data.py (which adds
+# Django's and Starlette's formats): the most distinctive shape first.
+FORMATS: dict[str, CookieFormat] = {}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from urllib.parse import unquote
 
-from .formats import FORMATS, CookieAnatomy, Secret
+from .formats import FORMATS, CookieAnatomy, CookieFormat, Secret
+from .formats_data import spaced_json
 
 
 def decode_cookie(value: str) -> CookieAnatomy:
@@ -17,12 +19,24 @@ def decode_cookie(value: str) -> CookieAnatomy:
     {'name': 'alice'}
     >>> decode_cookie("hello").kind
     'unknown'
+
+    Starlette's cookies have Flask's shape; the JSON inside tells them apart (Starlette
+    writes spaces after separators, Flask does not), and ``alternatives`` names the other:
+
+    >>> decode_cookie("eyJuYW1lIjogImFsaWNlIn0=.aSdOgA.OottoEZVNLSZRHprpoJ7iiu4t7M").kind
+    'starlette'
     """
     text = unwrap(value)
-    for cookie_format in FORMATS.values():
-        anatomy = cookie_format.parse(text)
-        if anatomy is not None:
-            return anatomy
+    found = [a for f in FORMATS.values() if (a := f.parse(text)) is not None]
+    if found:
+        kinds = [anatomy.kind for anatomy in found]
+        if "starlette" in kinds and "flask" in kinds:
+            starlette = found[kinds.index("starlette")]
+            first = starlette if spaced_json(starlette) else found[kinds.index("flask")]
+        else:
+            first = found[0]
+        others = tuple(a.kind for a in found if a is not first and not a.problem)
+        return replace(first, alternatives=others) if others else first
     known = ", ".join(FORMATS)
     return CookieAnatomy(
         "unknown", text, problem=f"not a signed cookie of a known format ({known})"
@@ -51,11 +65,24 @@ def verify(value: str | CookieAnatomy, secret: Secret | Sequence[Secret]) -> boo
     False
     """
     anatomy = value if isinstance(value, CookieAnatomy) else decode_cookie(value)
-    cookie_format = anatomy.format
-    if cookie_format is None:
-        return False
     candidates = [secret] if isinstance(secret, (str, bytes)) else list(secret)
-    return any(cookie_format.verify(anatomy, key) for key in candidates)
+    return any(
+        cookie_format.verify(reading, key)
+        for reading, cookie_format in readings(anatomy)
+        for key in candidates
+    )
+
+
+def readings(anatomy: CookieAnatomy) -> list[tuple[CookieAnatomy, CookieFormat]]:
+    """The cookie as read by its format and by every other format that reads the same
+    bytes (a Flask-shaped cookie may be Starlette's): what verifying and cracking try."""
+    out = []
+    for kind in (anatomy.kind, *anatomy.alternatives):
+        cookie_format = FORMATS.get(kind)
+        reading = cookie_format.parse(anatomy.value) if cookie_format else None
+        if cookie_format is not None and reading is not None:
+            out.append((reading, cookie_format))
+    return out
 
 
 def signed_with(value: str | CookieAnatomy, secrets: Sequence[Secret]) -> int | None:

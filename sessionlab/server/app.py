@@ -11,40 +11,28 @@ for byte, except that the user name is HTML-escaped (the seed reflects it raw: X
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, session
 from markupsafe import escape
 
 from .config import LabConfig
+from .extension import EXTENSION, ServerSessions, SessionState, session_state
 from .guards import install_guards
 from .hardened import register_hardened_routes
-from .locking import install_lock_guards, locks_for
-from .sessions import ServerSession, ServerSessionInterface, events_logger_name
+from .sessions import ServerSession, events_logger_name
 from .shop import register_shop_routes
 from .storage import open_store
-from .stores import Store
-
-EXTENSION = "sessionlab"  # the key of this app's state in app.extensions
 
 
-@dataclass
-class LabState:
-    """What a lab app knows about itself, kept in ``app.extensions["sessionlab"]``."""
-
-    config: LabConfig
-    store: Store
-
-
-def lab_state(app: Flask) -> LabState:
-    """The lab's state of an app made by :func:`create_app`.
+def lab_state(app: Flask) -> SessionState:
+    """The state of an app made by :func:`create_app`: its store, and the lab's config.
 
     >>> lab_state(create_app(store="memory")).store.kind
     'memory'
     """
     state = app.extensions.get(EXTENSION)
-    if not isinstance(state, LabState):
+    if not isinstance(state, SessionState) or state.config is None:
         raise LookupError(f"{app.name!r} was not made by sessionlab's create_app")
     return state
 
@@ -52,44 +40,63 @@ def lab_state(app: Flask) -> LabState:
 def create_app(config: LabConfig | None = None, **options: Any) -> Flask:
     """A Flask app serving the seed's routes (or the hardened profile's).
 
-    Takes a :class:`LabConfig`, or ``start()``'s keyword arguments to make one. The store
-    is opened here; the caller closes it (``lab_state(app).store.close()``).
+    Takes a :class:`LabConfig`, or ``start()``'s keyword arguments to make one. Server-side
+    sessions come from the Flask extension any app can use (extension.py), configured by
+    the keys :func:`flask_config` makes. The store is opened here; the caller closes it
+    (``lab_state(app).store.close()``).
     """
     config = config or LabConfig.from_options(**options)
     app = Flask("sessionlab")
-    app.secret_key = config.secret
-    app.config.update(
-        SECRET_KEY_FALLBACKS=list(config.secrets[1:]),
-        SESSION_COOKIE_NAME=config.name,
-        SESSION_COOKIE_HTTPONLY=config.cookie.httponly,
-        SESSION_COOKIE_SECURE=config.cookie.secure,
-        SESSION_COOKIE_SAMESITE=config.cookie.samesite,
-        SESSION_COOKIE_PATH=config.cookie.path,
-        SESSION_COOKIE_DOMAIN=None,  # never a Domain: the cookie stays on this host
-    )
+    app.config.update(flask_config(config))
     store = open_store(config.store, name=config.name, max_records=config.limits.sessions)
-    app.extensions[EXTENSION] = LabState(config, store)
     install_guards(app, config.limits, store, logging.getLogger(events_logger_name(config.name)))
     if config.server_side:
-        app.session_interface = ServerSessionInterface(
-            store,
-            timeouts=config.timeouts,
-            rolling=config.rolling,
-            cookie_max_age=config.cookie.max_age,
-            genid=config.genid,
-            locks=locks_for(store) if config.lock else None,
-            lock_timeout=config.lock_timeout,
-        )
-        if config.lock:
-            install_lock_guards(app)
-    elif config.cookie.max_age is not None:
-        app.permanent_session_lifetime = config.cookie.max_age
+        ServerSessions(app, store=store)
+        session_state(app).config = config
+    else:  # Flask's own cookie session, as Flask ships it
+        app.extensions[EXTENSION] = SessionState(store, app.session_interface, config=config)
     if config.profile == "hardened":
         register_hardened_routes(app)
     else:
         register_seed_routes(app, permanent=config.cookie.max_age is not None)
         register_shop_routes(app)
     return app
+
+
+def flask_config(config: LabConfig) -> dict[str, Any]:
+    """``start()``'s options as ``app.config`` keys: Flask's own and the extension's.
+
+    >>> keys = flask_config(LabConfig.from_options(store="memory", idle_timeout=60))
+    >>> keys["SESSIONLAB_IDLE_TIMEOUT"], keys["SESSIONLAB_CLEAR_REFUSED_COOKIES"]
+    (60, True)
+    """
+    keys: dict[str, Any] = {
+        "SECRET_KEY": config.secret,
+        "SECRET_KEY_FALLBACKS": list(config.secrets[1:]),
+        "SESSION_COOKIE_NAME": config.name,
+        "SESSION_COOKIE_HTTPONLY": config.cookie.httponly,
+        "SESSION_COOKIE_SECURE": config.cookie.secure,
+        "SESSION_COOKIE_SAMESITE": config.cookie.samesite,
+        "SESSION_COOKIE_PATH": config.cookie.path,
+        "SESSION_COOKIE_DOMAIN": None,  # never a Domain: the cookie stays on this host
+    }
+    if config.cookie.max_age is not None:  # a persistent cookie: Flask's permanent session
+        keys["PERMANENT_SESSION_LIFETIME"] = config.cookie.max_age
+    if config.server_side:
+        keys.update(
+            SESSIONLAB_PERMANENT=config.cookie.max_age is not None,
+            SESSIONLAB_IDLE_TIMEOUT=config.timeouts.idle,
+            SESSIONLAB_ABSOLUTE_TIMEOUT=config.timeouts.absolute,
+            SESSIONLAB_ROLLING=config.rolling,
+            # express-session's rule: the cookie is re-sent on reads only when rolling
+            SESSION_REFRESH_EACH_REQUEST=False,
+            SESSIONLAB_LOCK=config.lock,
+            SESSIONLAB_LOCK_TIMEOUT=config.lock_timeout,
+            SESSIONLAB_GENID=config.genid,
+            # the lab teaches clearing a refused cookie (the audit checks it); Flask keeps it
+            SESSIONLAB_CLEAR_REFUSED_COOKIES=True,
+        )
+    return keys
 
 
 def register_seed_routes(app: Flask, permanent: bool = False) -> None:

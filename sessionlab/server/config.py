@@ -87,24 +87,48 @@ class CookieOptions:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """How long a session may live on the server, in seconds.
+    """How long a session may live on the server, in seconds; None for no limit.
 
     ``idle``: since the last request that used it; ``absolute``: since it was created.
+    Flask's ``PERMANENT_SESSION_LIFETIME`` joins them as ``lifetime`` (since the last use):
+    the shortest limit wins.
 
     >>> Timeouts(idle=60, absolute=100).expiry(created=0, now=50)
     100
+    >>> Timeouts(idle=None, absolute=None).expiry(created=0, now=50, lifetime=30)
+    80
     """
 
-    idle: float = 30 * 60
-    absolute: float = 8 * 60 * 60
+    idle: float | None = 30 * 60
+    absolute: float | None = 8 * 60 * 60
 
     def __post_init__(self) -> None:
         for name, value in (("idle_timeout", self.idle), ("absolute_timeout", self.absolute)):
-            if not value > 0:  # `not >` also refuses NaN
-                raise ConfigError(f"{name} must be a number of seconds above 0, not {value!r}")
+            if value is not None and not value > 0:  # `not >` also refuses NaN
+                raise ConfigError(
+                    f"{name} must be a number of seconds above 0 (or None), not {value!r}"
+                )
 
-    def expiry(self, created: float, now: float) -> float:
-        return min(now + self.idle, created + self.absolute)
+    def expiry(self, created: float, now: float, lifetime: float | None = None) -> float:
+        """When a session used at ``now`` expires: the earliest of its limits."""
+        sliding = self.sliding(lifetime)
+        expires = float("inf") if sliding is None else now + sliding
+        if self.absolute is not None and created + self.absolute < expires:
+            return created + self.absolute
+        return expires
+
+    def sliding(self, lifetime: float | None = None) -> float | None:
+        """The shortest limit that moves with use (idle, or the lifetime), if any.
+
+        A read writes the expiry only once it has moved by a tenth of this, so that
+        read-mostly traffic does not write on every request.
+
+        >>> Timeouts(idle=600).sliding(lifetime=86400)
+        600
+        """
+        if self.idle is None or (lifetime is not None and lifetime < self.idle):
+            return lifetime
+        return self.idle
 
 
 @dataclass(frozen=True)
@@ -151,8 +175,8 @@ class LabConfig:
         *,
         secret: str | Sequence[str] | None = None,
         cookie: CookieOptions | dict[str, Any] | None = None,
-        idle_timeout: float = Timeouts.idle,
-        absolute_timeout: float = Timeouts.absolute,
+        idle_timeout: float | None = Timeouts.idle,
+        absolute_timeout: float | None = Timeouts.absolute,
         timeouts: Timeouts | None = None,
         limits: Limits | dict[str, Any] | None = None,
         **options: Any,

@@ -209,10 +209,8 @@ class LabServer:
         workers = f" workers={len(self.pids)}" if self.pids else ""
         insecure = self.insecure_choices
         teaching = f"; insecure, for teaching: {', '.join(insecure)}" if insecure else ""
-        return (
-            f"<LabServer {self.name!r} store={self.store.kind}{workers} {state} "
-            f"at {self.url}{teaching}>"
-        )
+        what = f"store={self.store.kind}{workers}" if self.kind == "sessionlab" else self.kind
+        return f"<LabServer {self.name!r} {what} {state} at {self.url}{teaching}>"
 
 
 def health_of(lab: LabServer) -> dict[str, Any]:

@@ -10,8 +10,6 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask
-
 from ..errors import ConfigError, WeakSecretWarning
 from ..routes import Routes
 from .app import create_app, lab_state
@@ -28,17 +26,27 @@ def start(
     store: str | Store = "sqlite",
     *,
     secret: str | Sequence[str] | None = None,
-    name: str = "sessionlab",
+    name: str | None = None,
     cookie: CookieOptions | dict[str, Any] | None = None,
     rolling: bool = False,
-    idle_timeout: float = Timeouts.idle,
-    absolute_timeout: float = Timeouts.absolute,
+    idle_timeout: float | None = Timeouts.idle,
+    absolute_timeout: float | None = Timeouts.absolute,
     port: int = 0,
     workers: int | None = None,
     profile: str = "seed",
+    server: str = "flask",
     **app_options: Any,
 ) -> LabServer:
     """Start a session server on 127.0.0.1 and return it once it accepts requests.
+
+    ``server``: "flask" (sessionlab's own, the default) or a real implementation to run
+    beside it, each behind the same handle: "express" (the seed's own app; ``mode=
+    "faithful"`` or ``"recommended"``, ``https=``), "flask-session", "django"
+    (``backend="db"`` or ``"signed_cookies"``, ``mode="default"`` or ``"hardened"``),
+    "php" (``mode="default"`` or ``"hardened"``, ``ini={...}``) and "starlette". ``name``
+    is then the server's identity only (the framework names its cookie); a missing runtime
+    (node, php, Django, Starlette) raises :class:`ServiceMissingError` with the install
+    command. The options below are for ``server="flask"``.
 
     ``store``: "cookie" (Flask's signed client-side cookie), "memory", "sqlite" (the
     default), "redis" (a private redis-server) or any Store object. ``secret``: a string, or
@@ -57,6 +65,30 @@ def start(
     >>> lab.stop()
     """
     check_port(port)
+    if server != "flask":
+        from .frameworks import start_framework  # only the framework asked for is loaded
+
+        options = dict(app_options, name=name or server, secret=secret, port=port)
+        # The defaults are sessionlab's: a framework keeps its own unless asked for others.
+        for option, value, default in [
+            ("idle_timeout", idle_timeout, Timeouts.idle),
+            ("absolute_timeout", absolute_timeout, Timeouts.absolute),
+        ]:
+            if value != default:
+                options[option] = value
+        if server == "express" and profile == "hardened":
+            options.setdefault("mode", "recommended")
+        elif server in ("django", "php") and profile == "hardened":
+            options.setdefault("mode", "hardened")
+        if isinstance(secret, list | tuple):
+            raise ConfigError(f"server={server!r} takes one secret string, not a list")
+        if store != "sqlite" or cookie is not None or workers is not None or rolling:
+            raise ConfigError(
+                f"store, cookie, workers and rolling are sessionlab's options; "
+                f"server={server!r} keeps its own defaults (see its mode= and backend=)"
+            )
+        return start_framework(server, **options)
+    name = name or "sessionlab"
     if secret is not None:
         for message in check_secret(secret):
             warnings.warn(message, WeakSecretWarning, stacklevel=2)
@@ -101,33 +133,6 @@ def start(
         ca_path=str(tls.ca_path) if tls else None,
         owns_store=isinstance(store, str),  # a store object passed in is the caller's
         insecure_choices=config.insecure_choices,
-        app=app,
-    )
-    return register(lab)
-
-
-def serve_app(
-    app: Flask,
-    *,
-    name: str,
-    store: Store,
-    cookie_name: str,
-    kind: str,
-    insecure_choices: Sequence[str] = (),
-    routes: Routes | None = None,
-) -> LabServer:
-    """Serve an app the lab did not make (Flask-Session, say) from a thread, registered
-    under ``name`` like any lab, so that ``sl.stop()`` and the exit handler stop it too."""
-    stop(name)
-    runner = ThreadRunner(app, events_from=events_logger_name(cookie_name))
-    lab = LabServer(
-        name,
-        runner.start(),
-        store,
-        cookie_name=cookie_name,
-        routes=routes,
-        insecure_choices=insecure_choices,
-        kind=kind,
         app=app,
     )
     return register(lab)

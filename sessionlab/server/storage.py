@@ -1,12 +1,15 @@
-"""Opening a server's store from its name, and a stand-in for servers the lab cannot list."""
+"""Opening a store from its name (the lab's) or its URL (the Flask extension's), and a
+stand-in for servers the lab cannot list."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from .redis_server import shared_redis_server
-from .stores import STORE_NAMES, MemoryStore, Record, SQLiteStore, Store
+from .stores import STORE_NAMES, MemoryStore, Record, RedisStore, SQLiteStore, Store
 
 
 def open_store(
@@ -33,6 +36,58 @@ def open_store(
     if store == "cookie":  # the session is in the cookie: nothing on the server to list
         return UnlistedStore()
     raise ConfigError(f"unknown store {store!r}: choose one of {', '.join(sorted(STORE_NAMES))}")
+
+
+URL_FORMS = "memory://, sqlite:///relative/path, sqlite:////absolute/path, redis://host:port/db"
+
+
+def store_from_url(url: str, *, instance_path: str | Path, prefix: str) -> Store:
+    """A store from a URL, in SQLAlchemy's spelling for SQLite and redis-py's for Redis.
+
+    ``sqlite:///name.db`` is relative to the app's instance folder (made if missing, as
+    Flask-SQLAlchemy makes it), ``sqlite:////abs/name.db`` absolute, ``sqlite://`` a
+    temporary file; ``redis://``, ``rediss://`` and ``unix://`` URLs go to
+    ``redis.Redis.from_url``, with ``prefix`` in front of every key.
+
+    >>> store_from_url("memory://", instance_path=".", prefix="s:").kind
+    'memory'
+    >>> store_from_url("postgres://db/s", instance_path=".", prefix="s:")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    sessionlab.errors.ConfigError: SESSIONLAB_STORE='postgres://db/s' is not a store URL ...
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme = ""
+    if scheme == "memory" and not rest:
+        return MemoryStore()
+    if scheme == "sqlite":
+        if not rest:
+            return SQLiteStore()
+        if rest.startswith("/") and len(rest) > 1:
+            path = Path(rest[1:])  # sqlite:///x -> "x" (relative), sqlite:////x -> "/x"
+            if not path.is_absolute():
+                path = Path(instance_path) / path
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.parent.is_dir():
+                raise ConfigError(
+                    f"SESSIONLAB_STORE={url!r}: the folder {path.parent} does not exist"
+                )
+            return SQLiteStore(path)
+    if scheme in ("redis", "rediss", "unix"):
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  # raises ValueError on a port that is not a number
+            if scheme != "unix" and parts.path.strip("/") and not parts.path[1:].isdigit():
+                raise ValueError(f"the database {parts.path[1:]!r} is not a number")
+            return RedisStore(url, prefix=prefix)
+        except ValueError as error:  # redis-py's own messages say what is wrong, too
+            raise ConfigError(
+                f"SESSIONLAB_STORE={url!r}: {error} (the form is redis://host:port/db)"
+            ) from error
+    raise ConfigError(
+        f"SESSIONLAB_STORE={url!r} is not a store URL sessionlab knows: use {URL_FORMS}, "
+        "or pass a Store object"
+    )
 
 
 class UnlistedStore:

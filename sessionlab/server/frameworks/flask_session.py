@@ -15,7 +15,7 @@ from flask import Flask
 from ...errors import ServiceMissingError
 from ..app import register_seed_routes
 from ..handle import LabServer
-from ..launch import serve_app
+from ..serve import serve_app
 from ..storage import UnlistedStore
 
 # What Flask-Session's defaults and the seed's routes leave unsafe, shown by the handle.

@@ -2,13 +2,18 @@
 
 The verbs are express-session's (``get``, ``set``, ``destroy``, ``touch``, ``all``,
 ``length``, ``clear``) so that what a learner reads here maps one to one onto the Node
-ecosystem. Stores know nothing about Flask or HTTP: they keep records keyed by session id.
+ecosystem. Stores know nothing about Flask or HTTP: they keep records keyed by session id,
+and write their data as JSON text through a :class:`Codec`. The session interface hands
+sessionlab's stores Flask's tagged JSON (server/codec.py), so tuples, bytes, datetimes, UUIDs
+and Markup survive; a store made on its own writes plain JSON. Each record is stored with
+the format that wrote it, so records written before a codec changed read back exactly.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -85,14 +90,61 @@ def lock_timeout(timeout: float) -> SessionLockTimeout:
     """The error a request gets when its session stayed locked too long."""
     return SessionLockTimeout(
         f"this session stayed locked by another of its requests for more than {timeout:g} s: "
-        "make requests shorter, or start the server with a longer lock_timeout="
+        "make requests shorter, or allow a longer wait (sl.start's lock_timeout=, "
+        "SESSIONLAB_LOCK_TIMEOUT in a Flask app)"
     )
 
 
-def dumps(data: dict[str, Any]) -> str:
-    """Session data as compact JSON: what a store writes."""
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+# The format marker stored beside each record's data.
+PLAIN_JSON = 0  # plain JSON: every record written before sessionlab used tagged JSON
+TAGGED_JSON = 1  # Flask's tagged JSON (flask.json.tag)
 
 
-def loads(text: str | bytes) -> dict[str, Any]:
-    return json.loads(text)
+class Codec(Protocol):
+    """How a store writes session data as JSON text and reads it back.
+
+    ``format`` is stored with each record, so that a store can tell which codec wrote it.
+    """
+
+    format: int
+
+    def dumps(self, data: dict[str, Any]) -> str:
+        """Session data as compact JSON text."""
+
+    def loads(self, text: str | bytes) -> dict[str, Any]:
+        """Session data from JSON text this codec wrote."""
+
+    def revive(self, parsed: Any) -> Any:
+        """Session data from JSON this codec wrote, already parsed by ``json.loads``."""
+
+
+class JSONCodec:
+    """Plain JSON: what a store writes when nobody gave it a codec.
+
+    >>> PLAIN.loads(PLAIN.dumps({"b": [1, 2], "a": "x"}))
+    {'a': 'x', 'b': [1, 2]}
+    """
+
+    format = PLAIN_JSON
+
+    def dumps(self, data: dict[str, Any]) -> str:
+        return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+    def loads(self, text: str | bytes) -> dict[str, Any]:
+        return json.loads(text)
+
+    def revive(self, parsed: Any) -> Any:
+        return parsed
+
+
+PLAIN = JSONCodec()
+
+
+def reader(codec: Codec, format: int) -> Callable[[str | bytes], dict[str, Any]]:
+    """How to read a record stored in ``format``: with the codec that wrote it, or as plain
+    JSON (a record older than the codec, or one a store without that codec lists).
+
+    >>> reader(PLAIN, TAGGED_JSON) == PLAIN.loads
+    True
+    """
+    return codec.loads if format == codec.format else PLAIN.loads

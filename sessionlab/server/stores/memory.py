@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from ...errors import StoreUnavailable
-from .base import Record, dumps, loads, lock_timeout
+from .base import PLAIN, Codec, Record, lock_timeout, reader
 
 SLACK = 32  # heap entries allowed beyond twice the records before a rebuild
 
@@ -33,9 +33,11 @@ class MemoryStore:
 
     kind = "memory"
 
-    def __init__(self, max_records: int | None = None) -> None:
+    def __init__(self, codec: Codec = PLAIN, max_records: int | None = None) -> None:
+        self.codec = codec
         self.max_records = max_records
-        self._records: dict[str, tuple[str, float, float]] = {}  # sid -> (json, created, expires)
+        # sid -> (json, its format, created, expires)
+        self._records: dict[str, tuple[str, int, float, float]] = {}
         self._expiries: list[tuple[float, str]] = []
         self._lock = threading.Lock()
 
@@ -44,7 +46,10 @@ class MemoryStore:
             row = self._records.get(sid)
         if row is None:
             return None
-        record = Record(sid, loads(row[0]), row[1], row[2])
+        text, format, created, expires = row
+        codec = self.codec  # the hot path: no reader() call
+        data = codec.loads(text) if format == codec.format else PLAIN.loads(text)
+        record = Record(sid, data, created, expires)
         if record.is_expired():
             self.destroy(sid)
             return None
@@ -52,7 +57,7 @@ class MemoryStore:
 
     def set(self, record: Record) -> None:
         # Stored as JSON, as a real store would, so callers never share mutable data.
-        row = (dumps(record.data), record.created, record.expires)
+        row = (self.codec.dumps(record.data), self.codec.format, record.created, record.expires)
         if self.max_records is not None and record.sid not in self._records:
             self._make_room()
         with self._lock:
@@ -63,7 +68,7 @@ class MemoryStore:
         """Add a heap entry (the lock held); rebuild the heap when stale entries pile up."""
         heapq.heappush(self._expiries, (expires, sid))
         if len(self._expiries) > 2 * len(self._records) + SLACK:
-            self._expiries = [(row[2], key) for key, row in self._records.items()]
+            self._expiries = [(row[3], key) for key, row in self._records.items()]
             heapq.heapify(self._expiries)
 
     def _make_room(self) -> None:
@@ -85,14 +90,14 @@ class MemoryStore:
         with self._lock:
             row = self._records.get(sid)
             if row is not None:
-                self._records[sid] = (row[0], row[1], expires)
+                self._records[sid] = (row[0], row[1], row[2], expires)
                 self._push(expires, sid)
 
     def all(self) -> list[Record]:
         now = time.time()
         with self._lock:
             rows = list(self._records.items())
-        records = [Record(sid, loads(j), c, e) for sid, (j, c, e) in rows]
+        records = [Record(sid, reader(self.codec, f)(j), c, e) for sid, (j, f, c, e) in rows]
         return sorted((r for r in records if not r.is_expired(now)), key=lambda r: r.created)
 
     def length(self) -> int:
@@ -110,7 +115,7 @@ class MemoryStore:
             while self._expiries and self._expiries[0][0] <= now:
                 expires, sid = heapq.heappop(self._expiries)
                 row = self._records.get(sid)
-                if row is not None and row[2] == expires:
+                if row is not None and row[3] == expires:
                     del self._records[sid]
                     removed += 1
         return removed
@@ -124,7 +129,8 @@ class MemoryStore:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Another process gets a new, empty store: a dict cannot be shared (see workers.py).
-        return (MemoryStore, (self.max_records,))
+        # The codec is not sent: the app in that process gives the store its own.
+        return (MemoryStore, (PLAIN, self.max_records))
 
     def __repr__(self) -> str:
         return f"MemoryStore({len(self._records)} records)"

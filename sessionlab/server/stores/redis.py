@@ -3,7 +3,9 @@
 Like connect-redis, each session is one string key ``<prefix><sid>``, and its expiry is the
 key's TTL: Redis deletes expired sessions itself, so nothing ever scans live ones to find the
 dead. The value is ``<expires> <json>``: the expiry (epoch seconds) in front of the JSON, so
-that reading a session is one GET, the hot path's only round trip. ``touch`` is a script that
+that reading a session is one GET, the hot path's only round trip. The JSON is
+``{"created": ..., "data": ..., "f": <format>}``; values written before the format marker
+have no ``"f"`` and read as plain JSON (see base.py). ``touch`` is a script that
 swaps that prefix and the TTL in one atomic step and leaves the JSON byte for byte, so a
 read-only request cannot undo a concurrent write, and a destroyed session stays destroyed.
 Listing uses SCAN, never KEYS, so a big keyspace never blocks the server.
@@ -20,19 +22,24 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .base import POLL, Record, lock_timeout
+from .base import PLAIN, PLAIN_JSON, POLL, Codec, Record, lock_timeout
 
 DEFAULT_PREFIX = "sess:"
+# How every tag of Flask's tagged JSON starts: an object whose one key begins with a space.
+# A record without it has nothing to untag, which spares most records a walk in Python.
+TAG_MARK = '{" '
 BATCH = 1000  # keys per SCAN step and per batched read
 
-# One SCAN step and what it found, as three blobs: the ids, the expiries and the JSON
-# texts (a JSON array's inside). redis-py parses every element of a reply in Python, and one
-# element per session made that most of the time a 100k listing took; with three per step,
-# Python's part is a few splits and a single json.loads.
+# One SCAN step and what it found, as four blobs: the ids, the expiries, the JSON texts (a
+# JSON array's inside) and a flag per text, "1" where it holds an object whose first key
+# starts with a space: a tag (see TAG_MARK), which only those need reading for. redis-py
+# parses every element of a reply in Python, and one element per session made that most of
+# the time a 100k listing took; with four per step, Python's part is a few splits, a single
+# json.loads, and untagging only the records that have tags.
 SCAN_STEP = """
 local found = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
 local keys = found[2]
-local ids, expiries, texts = {}, {}, {}
+local ids, expiries, texts, flags = {}, {}, {}, {}
 if #keys > 0 then
     local values = redis.call('MGET', unpack(keys))
     local id_start = string.len(ARGV[4]) + 1
@@ -43,10 +50,17 @@ if #keys > 0 then
             ids[#ids + 1] = string.sub(key, id_start)
             expiries[#expiries + 1] = string.sub(value, 1, space - 1)
             texts[#texts + 1] = string.sub(value, space + 1)
+            flags[#flags + 1] = string.find(value, ARGV[5], space, true) and '1' or '0'
         end
     end
 end
-return {found[1], table.concat(ids, '\\n'), table.concat(expiries, ' '), table.concat(texts, ',')}
+return {
+    found[1],
+    table.concat(ids, '\\n'),
+    table.concat(expiries, ' '),
+    table.concat(texts, ','),
+    table.concat(flags),
+}
 """
 
 # Move a session's expiry (the value's prefix and the key's TTL) without touching its data.
@@ -77,11 +91,14 @@ class RedisStore:
 
     kind = "redis"
 
-    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, server: Any = None) -> None:
+    def __init__(
+        self, url: str, *, prefix: str = DEFAULT_PREFIX, codec: Codec = PLAIN, server: Any = None
+    ) -> None:
         import redis  # lazily: most sessions never need it
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
+        self.codec = codec
         self.url = url
         self.prefix = prefix
         self.server = server  # the RedisServer this store's data lives in, when the lab runs it
@@ -104,11 +121,11 @@ class RedisStore:
         value = self.redis.get(self.key(sid))
         if not isinstance(value, bytes):  # None: no such key (the client does not decode)
             return None
-        record = decode(sid, value)
+        record = decode(sid, value, self.codec)
         return None if record.is_expired() else record
 
     def set(self, record: Record) -> None:
-        value = encode(record)
+        value = encode(record, self.codec)
         if record.expires == float("inf"):
             self.redis.set(self.key(record.sid), value)
             return
@@ -129,23 +146,26 @@ class RedisStore:
         sids: list[str] = []
         expiries: list[bytes] = []
         texts: list[bytes] = []
+        tagged: list[bytes] = []
         cursor, pattern = b"0", glob_escape(self.prefix) + "*"
         while True:
-            cursor, ids, expires, json_texts = self._scan_step(
-                args=[cursor, pattern, BATCH, self.prefix]
+            cursor, ids, expires, json_texts, flags = self._scan_step(
+                args=[cursor, pattern, BATCH, self.prefix, TAG_MARK]
             )
             if ids:
                 sids += ids.decode().split("\n")
                 expiries += expires.split(b" ")
                 texts.append(json_texts)
+                tagged.append(flags)
             if cursor == b"0":
                 break
         stored = json.loads(b"[" + b",".join(texts) + b"]")  # one parse, not one per record
         now = time.time()
+        flags = b"".join(tagged)
         records = [
-            Record(sid, value["data"], value["created"], float(expires))
-            for sid, expires, value in zip(sids, expiries, stored, strict=True)
-        ]
+            Record(sid, revive(value, self.codec, flag == 49), value["created"], float(expires))
+            for sid, expires, value, flag in zip(sids, expiries, stored, flags, strict=True)
+        ]  # 49 is b"1"[0]
         live = (record for record in records if not record.is_expired(now))
         return sorted(live, key=lambda record: record.created)
 
@@ -168,7 +188,8 @@ class RedisStore:
         return RedisLocks(self.redis, f"lock:{self.prefix}", lease)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Another process connects to the same server under the same prefix.
+        # Another process connects to the same server under the same prefix. The codec is
+        # not sent: the app in that process gives the store its own.
         return (reopen, (self.url, self.prefix))
 
     def _key_batches(self) -> Iterator[list[str]]:
@@ -199,16 +220,29 @@ def reopen(url: str, prefix: str) -> RedisStore:
     return RedisStore(url, prefix=prefix)
 
 
-def encode(record: Record) -> str:
-    """``<expires> <json>``: the expiry first, so reading a session is one GET."""
-    stored = {"created": record.created, "data": record.data}
-    return f"{record.expires!r} {json.dumps(stored, separators=(',', ':'), sort_keys=True)}"
+def encode(record: Record, codec: Codec = PLAIN) -> str:
+    """``<expires> <json>``: the expiry first, so reading a session is one GET.
+
+    >>> encode(Record("abc", {"n": 1}, created=2.0, expires=3.0))
+    '3.0 {"created":2.0,"data":{"n":1},"f":0}'
+    """
+    created, data = json.dumps(record.created), codec.dumps(record.data)
+    return f'{record.expires!r} {{"created":{created},"data":{data},"f":{codec.format}}}'
 
 
-def decode(sid: str, value: bytes) -> Record:
+def decode(sid: str, value: bytes, codec: Codec = PLAIN) -> Record:
     expires, stored = value.split(b" ", 1)
-    data: dict[str, Any] = json.loads(stored)
-    return Record(sid, data["data"], data["created"], float(expires))
+    envelope: dict[str, Any] = json.loads(stored)
+    data = revive(envelope, codec, TAG_MARK.encode() in stored)
+    return Record(sid, data, envelope["created"], float(expires))
+
+
+def revive(envelope: dict[str, Any], codec: Codec, has_tag_mark: bool) -> Any:
+    """The session data of a parsed value, read with the codec that wrote it (which only
+    changes anything where the text has a tag's mark)."""
+    if has_tag_mark and envelope.get("f", PLAIN_JSON) == codec.format:
+        return codec.revive(envelope["data"])
+    return envelope["data"]
 
 
 def glob_escape(text: str) -> str:

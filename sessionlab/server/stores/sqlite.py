@@ -1,8 +1,10 @@
 """SQLiteStore: sessions in a SQLite file, shared by every thread and process that opens it.
 
-One table (sid, data as JSON, created, expires) with an index on expires, in WAL mode so
-readers never wait for a writer. Expired rows are invisible to ``get`` and removed by
-``prune`` with one indexed DELETE that never touches a live row.
+One table (sid, data as JSON, the format that wrote it, created, expires) with an index on
+expires, in WAL mode so readers never wait for a writer. A file made before the format
+column existed gets it on open, its old rows marked plain JSON (see base.py). Expired rows
+are invisible to ``get`` and removed by ``prune`` with one indexed DELETE that never touches
+a live row.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, StoreClosedError
-from .base import POLL, Record, dumps, loads, lock_timeout
+from .base import PLAIN, PLAIN_JSON, POLL, Codec, Record, lock_timeout, reader
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     sid     TEXT PRIMARY KEY,
     data    TEXT NOT NULL,
     created REAL NOT NULL,
-    expires REAL NOT NULL
+    expires REAL NOT NULL,
+    format  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);
 """
+# Files made before the format column: their rows are plain JSON, the column's default.
+ADD_FORMAT = f"ALTER TABLE sessions ADD COLUMN format INTEGER NOT NULL DEFAULT {PLAIN_JSON}"
 
 
 class ConnectionPool:
@@ -133,7 +138,10 @@ class SQLiteStore:
 
     kind = "sqlite"
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, codec: Codec = PLAIN
+    ) -> None:
+        self.codec = codec
         self._tempdir = None
         if path is None:  # a private folder of our own, removed with the file by close()
             self._tempdir = tempfile.TemporaryDirectory(prefix="sessionlab-")
@@ -141,18 +149,41 @@ class SQLiteStore:
         self.path = Path(path)
         self.pool = ConnectionPool(self.path)
         self.pool.script(SCHEMA)
+        self._add_format_column()
+
+    def _add_format_column(self) -> None:
+        columns = {row[1] for row in self.pool.fetchall("PRAGMA table_info(sessions)")}
+        if "format" in columns:
+            return
+        try:
+            self.pool.run(ADD_FORMAT)
+        except sqlite3.OperationalError as error:  # another process added it first
+            if "duplicate column" not in str(error):
+                raise
 
     def get(self, sid: str) -> Record | None:
         row = self.pool.fetchone(
-            "SELECT data, created, expires FROM sessions WHERE sid = ? AND expires > ?",
+            "SELECT data, format, created, expires FROM sessions WHERE sid = ? AND expires > ?",
             (sid, time.time()),
         )
-        return Record(sid, loads(row[0]), row[1], row[2]) if row else None
+        if row is None:
+            return None
+        text, format, created, expires = row
+        codec = self.codec  # the hot path: no reader() call
+        data = codec.loads(text) if format == codec.format else PLAIN.loads(text)
+        return Record(sid, data, created, expires)
 
     def set(self, record: Record) -> None:
         self.pool.run(
-            "INSERT OR REPLACE INTO sessions (sid, data, created, expires) VALUES (?, ?, ?, ?)",
-            (record.sid, dumps(record.data), record.created, record.expires),
+            "INSERT OR REPLACE INTO sessions (sid, data, format, created, expires) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                record.sid,
+                self.codec.dumps(record.data),
+                self.codec.format,
+                record.created,
+                record.expires,
+            ),
         )
 
     def destroy(self, sid: str) -> None:
@@ -163,10 +194,14 @@ class SQLiteStore:
 
     def all(self) -> list[Record]:
         rows = self.pool.fetchall(
-            "SELECT sid, data, created, expires FROM sessions WHERE expires > ? ORDER BY created",
+            "SELECT sid, data, format, created, expires FROM sessions "
+            "WHERE expires > ? ORDER BY created",
             (time.time(),),
         )
-        return [Record(sid, loads(data), created, expires) for sid, data, created, expires in rows]
+        return [
+            Record(sid, reader(self.codec, format)(data), created, expires)
+            for sid, data, format, created, expires in rows
+        ]
 
     def length(self) -> int:
         query = "SELECT COUNT(*) FROM sessions WHERE expires > ?"
@@ -190,6 +225,7 @@ class SQLiteStore:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Another process opens the same file; it never owns (or removes) a temporary one.
+        # The codec is not sent: the app in that process gives the store its own.
         return (SQLiteStore, (str(self.path),))
 
     def __repr__(self) -> str:
