@@ -151,6 +151,9 @@ def _watch(connection: HTTPConnection) -> None:
 
 
 class _WatchedHTTPConnection(HTTPConnection):
+    """A connection that puts itself under the current request's deadline when it connects
+    and when it sends (a kept-alive connection serves several requests)."""
+
     def connect(self) -> None:
         _watch(self)
         super().connect()
@@ -160,14 +163,8 @@ class _WatchedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        _watch(self)
-        super().connect()
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
+    """The same over TLS (the handshake happens in ``connect``, under the deadline too)."""
 
 
 class _WatchedHTTPConnectionPool(HTTPConnectionPool):
