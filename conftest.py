@@ -9,6 +9,8 @@ import shutil
 
 import pytest
 
+from sessionlab.chromium import chromium_available
+
 # The frameworks' own apps run in their child processes, configured by their environment.
 collect_ignore_glob = ["sessionlab/server/frameworks/*_app/*"]
 
@@ -16,6 +18,10 @@ NEEDS_REDIS = (
     "sessionlab/server/stores/redis.py",
     "sessionlab/server/redis_server.py",
     "notebooks/03-stores-and-scale.ipynb",
+)
+NEEDS_CHROMIUM = (
+    "sessionlab/browser.py",
+    "notebooks/06-in-a-real-browser.ipynb",
 )
 
 
@@ -32,6 +38,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if not shutil.which("redis-server"):
         reason = "redis-server is not installed: apt-get install redis-server"
         skips.append((NEEDS_REDIS, pytest.mark.skip(reason=reason)))
+    if not chromium_available():
+        reason = "Chromium is not installed: apt-get install chromium (and pip install playwright)"
+        skips.append((NEEDS_CHROMIUM, pytest.mark.skip(reason=reason)))
     missing = [program for program in FRAMEWORK_PROGRAMS if not shutil.which(program)]
     missing += [name for name in ("django", "starlette") if not importlib.util.find_spec(name)]
     if missing:

@@ -12,6 +12,7 @@ session server, drive it with a recording client, and look at both halves side b
 """
 
 from .auditing import audit, to_sarif, to_table
+from .browser import Browser, Screenshot, close_browsers
 from .client import Client
 from .cookies import (
     CookieAnatomy,
@@ -50,6 +51,7 @@ from .inspector import inspector
 from .load import LoadRun, load
 from .recording import Exchange, JarCookie, Recorder
 from .routes import Route, Routes
+from .server.attacker import AttackerSite, start_attacker
 from .server.config import CookieOptions, LabConfig, Timeouts
 from .server.frameworks.flask_session import start_flask_session_app
 from .server.handle import LabServer, running, stop
@@ -69,7 +71,9 @@ from .wordlist import load_wordlist
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttackerSite",
     "BadReplyError",
+    "Browser",
     "CannotTest",
     "Client",
     "ConfigError",
@@ -94,6 +98,7 @@ __all__ = [
     "Route",
     "Routes",
     "SQLiteStore",
+    "Screenshot",
     "ServiceMissingError",
     "SessionLockTimeout",
     "SessionlabError",
@@ -106,6 +111,7 @@ __all__ = [
     "Timeouts",
     "WeakSecretWarning",
     "anatomy_frame",
+    "close_browsers",
     "audit",
     "cookies_frame",
     "crack",
@@ -126,6 +132,7 @@ __all__ = [
     "sign_starlette",
     "signed_with",
     "start",
+    "start_attacker",
     "start_flask_session_app",
     "stop",
     "store_frame",

@@ -49,7 +49,12 @@ class JarCookie:
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request and its response, as they crossed the wire."""
+    """One request and its response, as they crossed the wire.
+
+    ``status`` is 0 for a request that got no response. ``refused`` and ``withheld`` are
+    what only a browser reports: a Set-Cookie it did not store and a cookie it did not send,
+    each with the browser's reasons.
+    """
 
     step: int
     method: str
@@ -63,6 +68,9 @@ class Exchange:
     jar_after: tuple[JarCookie, ...] = ()
     store_after: tuple[Any, ...] | None = None
     label: str = ""
+    kind: str = ""  # what asked for it, in a browser: document, image, fetch, script, ...
+    refused: tuple[str, ...] = ()  # Set-Cookie lines the browser did not store, and why
+    withheld: tuple[str, ...] = ()  # cookies the browser held but did not send, and why
 
     @property
     def path(self) -> str:
@@ -105,6 +113,9 @@ class Recorder:
         redirect: bool = False,
         jar_after: Iterable[JarCookie] = (),
         label: str = "",
+        kind: str = "",
+        refused: Iterable[str] = (),
+        withheld: Iterable[str] = (),
     ) -> Exchange:
         """Append one exchange, with a snapshot of the watched store, and tell the hooks."""
         exchange = Exchange(
@@ -120,6 +131,9 @@ class Recorder:
             jar_after=tuple(jar_after),
             store_after=tuple(self.watch.all()) if self.watch is not None else None,
             label=label,
+            kind=kind,
+            refused=tuple(refused),
+            withheld=tuple(withheld),
         )
         self.exchanges.append(exchange)
         for hook in self.on_exchange:

@@ -77,3 +77,45 @@ def clock(monkeypatch) -> FakeClock:
     clock = FakeClock()
     monkeypatch.setattr(time, "time", clock)
     return clock
+
+
+CHROMIUM_MISSING = (
+    "Chromium is not installed: apt-get install chromium (and pip install playwright)"
+)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Chromium is here (or, in CI, the test fails): one process serves the whole session."""
+    from sessionlab.chromium import chromium_available
+
+    need_service(chromium_available(), CHROMIUM_MISSING)
+
+
+@pytest.fixture(scope="module")
+def teaching_lab():
+    """A seed lab with the teaching routes (/set-cookie, the unescaped name), per module."""
+    name = cookie_name(f"teach-{os.getpid()}-{id(object())}")
+    with sl.start(store="memory", name=name, teaching=["xss", "set-cookie"]) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def attacker(teaching_lab):
+    """The attacker's site (http://attacker.localhost:PORT) aiming at the teaching lab."""
+    with sl.start_attacker(teaching_lab.url, name=f"{teaching_lab.name}-attacker") as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def module_browser(chromium, teaching_lab):
+    """One Chromium tab per module on the teaching lab (a tab costs more than clearing it)."""
+    with teaching_lab.browser(name=f"{teaching_lab.name}-browser") as browser:
+        yield browser
+
+
+@pytest.fixture
+def browser(module_browser):
+    """The module's tab as a new visitor: no cookies, no recorded exchanges."""
+    module_browser.forget()
+    return module_browser

@@ -10,6 +10,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sessionlab"
 # Given only a URL, these work against any app: they never import the lab's server.
 CLIENT_SIDE = (
     "sessionlab.auditing",
+    "sessionlab.browser",
+    "sessionlab.capture",
+    "sessionlab.chromium",
     "sessionlab.client",
     "sessionlab.cookies",
     "sessionlab.crack",

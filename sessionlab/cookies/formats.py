@@ -147,6 +147,18 @@ class CookieFormat:
         )
 
 
+def json_payload_row(anatomy: CookieAnatomy, raw: str) -> Row:
+    """The payload of a cookie that carries the whole session as base64url JSON."""
+    return (
+        "payload",
+        raw,
+        anatomy.payload if not anatomy.problem else f"({anatomy.problem})",
+        "the whole session: base64url JSON"
+        + (", zlib-compressed (leading '.')" if anatomy.compressed else "")
+        + "; readable by anyone, no key needed",
+    )
+
+
 def id_row(anatomy: CookieAnatomy) -> Row:
     return (
         "session id",
@@ -213,14 +225,7 @@ class FlaskCookie(CookieFormat):
         payload_part, timestamp_part, _ = anatomy.value.rsplit(".", 2)
         signed_at = anatomy.signed_at
         return [
-            (
-                "payload",
-                payload_part,
-                anatomy.payload if not anatomy.problem else f"({anatomy.problem})",
-                "the whole session: base64url JSON"
-                + (", zlib-compressed (leading '.')" if anatomy.compressed else "")
-                + "; readable by anyone, no key needed",
-            ),
+            json_payload_row(anatomy, payload_part),
             (
                 "timestamp",
                 f".{timestamp_part}",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, session
+from flask import Flask, Response, request, session
 from markupsafe import escape
 
 from .config import LabConfig
@@ -58,8 +58,12 @@ def create_app(config: LabConfig | None = None, **options: Any) -> Flask:
     if config.profile == "hardened":
         register_hardened_routes(app)
     else:
-        register_seed_routes(app, permanent=config.cookie.max_age is not None)
+        register_seed_routes(
+            app, permanent=config.cookie.max_age is not None, escaped="xss" not in config.teaching
+        )
         register_shop_routes(app)
+        if "set-cookie" in config.teaching:
+            register_set_cookie_route(app)
     return app
 
 
@@ -99,8 +103,12 @@ def flask_config(config: LabConfig) -> dict[str, Any]:
     return keys
 
 
-def register_seed_routes(app: Flask, permanent: bool = False) -> None:
-    """The tutorial's three routes: set a name, show it, log out."""
+def register_seed_routes(app: Flask, permanent: bool = False, escaped: bool = True) -> None:
+    """The tutorial's three routes: set a name, show it, log out.
+
+    ``escaped=False`` shows the name raw, as the seed does: any HTML in it runs in the page
+    (``start(teaching=["xss"])``, for the notebook that shows what HttpOnly is for).
+    """
 
     # <path:> because Express decodes %2F inside :user, while Werkzeug decodes it before routing.
     @app.get("/user/<path:user>")
@@ -113,13 +121,34 @@ def register_seed_routes(app: Flask, permanent: bool = False) -> None:
     @app.get("/user")
     def show_user() -> str:
         if "name" in session:
-            return f'{escape(session["name"])}<br /><a href="/logout">Logout</a>'
+            name = escape(session["name"]) if escaped else session["name"]
+            return f'{name}<br /><a href="/logout">Logout</a>'
         return "user logged out!"
 
     @app.get("/logout")
     def logout() -> str:
         destroy_session()
         return '<br />logged out!<br /><a href="/user">Check Session</a>'
+
+
+def register_set_cookie_route(app: Flask) -> None:
+    """``/set-cookie?c=LINE&c=LINE``: each ``c`` sent back verbatim as one Set-Cookie header,
+    to watch what a browser does with it (``start(teaching=["set-cookie"])``). Insecure: a
+    page that can make the victim visit it can plant or delete any cookie of this host.
+
+    >>> app = create_app(store="memory", teaching=["set-cookie"])
+    >>> app.test_client().get("/set-cookie?c=a%3D1%3B%20Path%3D/").headers["Set-Cookie"]
+    'a=1; Path=/'
+    """
+
+    @app.get("/set-cookie")
+    @app.get("/<path:directory>/set-cookie")  # a Set-Cookie without Path gets this directory
+    def set_cookie(directory: str = "") -> Response:
+        lines = request.args.getlist("c")
+        response = Response(f"{len(lines)} Set-Cookie header(s) sent", mimetype="text/plain")
+        for line in lines:
+            response.headers.add("Set-Cookie", line)
+        return response
 
 
 def destroy_session() -> None:

@@ -24,6 +24,11 @@ from .stores import STORE_NAMES, Store
 
 SameSite = Literal["Strict", "Lax", "None"] | None
 Profile = Literal["seed", "hardened"]
+# Insecure routes a notebook can ask for, each shown by the handle when used.
+TEACHING = {
+    "xss": "the name shown unescaped, as the seed does (XSS)",
+    "set-cookie": "/set-cookie sends any Set-Cookie line it is given",
+}
 HOST_PREFIX = "__Host-"
 # RFC 6265 section 4.1.1: a cookie name is an HTTP token (no separators, spaces or controls).
 COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -59,7 +64,9 @@ class CookieOptions:
     """The session cookie's attributes. Safe by default: HttpOnly, SameSite=Lax, no Domain.
 
     ``max_age=None`` makes a browser-session cookie, as express-session does by default.
-    ``secure=True`` needs HTTPS for ``requests``, which never sends a Secure cookie over http.
+    ``secure=True``: ``requests`` then sends the cookie only over HTTPS, so a requests client
+    of an http lab is logged out; Chromium counts http://127.0.0.1 and localhost as secure and
+    sends it there too (any other http site would need HTTPS).
 
     >>> CookieOptions(samesite="None")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -149,6 +156,7 @@ class LabConfig:
     lock_timeout: float = 10.0
     profile: Profile = "seed"
     limits: Limits = field(default_factory=Limits)  # every bound on what clients can make it hold
+    teaching: tuple[str, ...] = ()  # insecure teaching routes, from TEACHING
 
     def __post_init__(self) -> None:
         if self.profile not in ("seed", "hardened"):
@@ -168,6 +176,11 @@ class LabConfig:
         if not self.lock_timeout > 0:
             raise ConfigError(f"lock_timeout must be above 0 seconds, not {self.lock_timeout!r}")
         refuse_server_options_on_cookie_store(self)
+        unknown = [name for name in self.teaching if name not in TEACHING]
+        if unknown or isinstance(self.teaching, str):
+            raise ConfigError(
+                f"teaching takes a list of {', '.join(sorted(TEACHING))}, not {self.teaching!r}"
+            )
 
     @classmethod
     def from_options(
@@ -188,6 +201,8 @@ class LabConfig:
         """
         if isinstance(cookie, dict):
             cookie = CookieOptions(**cookie)
+        if "teaching" in options and not isinstance(options["teaching"], str):
+            options["teaching"] = tuple(options["teaching"])
         config = cls(
             secrets=secrets_newest_first(secret) if secret is not None else (new_secret(),),
             cookie=cookie or CookieOptions(),
@@ -223,6 +238,8 @@ class LabConfig:
         if problems:
             raise ConfigError(f"the hardened profile needs a strong secret: {problems[0]}")
         refuse_weaker_cookie(self.cookie)
+        if self.teaching:
+            raise ConfigError("the hardened profile serves no insecure teaching routes")
         name = self.name if self.name.startswith(HOST_PREFIX) else HOST_PREFIX + self.name
         # __Host- requires Secure, Path=/ and no Domain; no max_age: no persistent cookie.
         cookie = CookieOptions(httponly=True, secure=True, samesite=self.cookie.samesite)
@@ -238,9 +255,11 @@ class LabConfig:
             choices.append("client-side sessions cannot be revoked")
         if not self.cookie.httponly:
             choices.append("cookie readable by page scripts")
-        if self.cookie.samesite in (None, "None"):
+        if self.cookie.samesite == "None":
             choices.append("cookie sent on cross-site requests")
-        return choices
+        elif self.cookie.samesite is None:  # Chromium: Lax, plus top-level POSTs for 2 minutes
+            choices.append("no SameSite: each browser's default decides")
+        return choices + [TEACHING[name] for name in self.teaching]
 
 
 def refuse_server_options_on_cookie_store(config: LabConfig) -> None:

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ..browser import Browser
 from ..client import Client
 from ..errors import ConfigError
 from ..routes import Routes
@@ -81,6 +82,7 @@ class LabServer:
         insecure_choices: Sequence[str] = (),
         kind: str = "sessionlab",
         app: Any = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.name = name
         self.runner = runner
@@ -92,11 +94,12 @@ class LabServer:
         self.insecure_choices = list(insecure_choices)
         self.kind = kind  # what serves: "sessionlab", "flask-session", ...
         self.app = app  # the Flask app, when it runs in this process
+        self.host = host  # the name in its URL; it listens on 127.0.0.1 whatever the name
         self._stopped = False
 
     @property
     def url(self) -> str:
-        return f"{self.runner.scheme}://127.0.0.1:{self.runner.port}"
+        return f"{self.runner.scheme}://{self.host}:{self.runner.port}"
 
     @property
     def port(self) -> int:
@@ -181,6 +184,17 @@ class LabServer:
         options.setdefault("verify", self.ca_path or True)
         options.setdefault("session_cookie", self.cookie_name)
         return Client(self.url, **options)
+
+    def browser(self, **options: Any) -> Browser:
+        """A recording Chromium tab for this server: its URL, CA, cookie name, store watched.
+
+        Named after the server, so running the cell again replaces the tab.
+        """
+        options.setdefault("watch", self.store)
+        options.setdefault("verify", self.ca_path or True)
+        options.setdefault("session_cookie", self.cookie_name)
+        options.setdefault("name", self.name)
+        return Browser(self.url, **options)
 
     def stop(self) -> None:
         """Stop the server, close the store it made, leave the registry. Safe to call twice.

@@ -80,7 +80,7 @@ def start(
             options.setdefault("mode", "recommended")
         elif server in ("django", "php") and profile == "hardened":
             options.setdefault("mode", "hardened")
-        if isinstance(secret, list | tuple):
+        if isinstance(secret, list | tuple) and server != "express":
             raise ConfigError(f"server={server!r} takes one secret string, not a list")
         if store != "sqlite" or cookie is not None or workers is not None or rolling:
             raise ConfigError(
@@ -112,7 +112,7 @@ def start(
         return register(start_workers(config, workers=workers, port=port))
     app = create_app(config)
     try:
-        tls = local_tls() if config.profile == "hardened" else None  # Secure needs https
+        tls = local_tls() if config.profile == "hardened" else None  # requests: Secure needs https
         runner = ThreadRunner(
             app,
             port=port,

@@ -6,7 +6,8 @@ session in the cookie), and keeps Flask's contract: the same tagged JSON for the
 ``PERMANENT_SESSION_LIFETIME`` and ``SESSION_REFRESH_EACH_REQUEST``, a null session when there
 is no secret key, ``SECRET_KEY_FALLBACKS``. The rules, and why:
 
-* Ids are 256 bits from ``secrets`` (ASVS 5.0.0 7.2.3 asks for at least 128).
+* Ids are 256 bits from ``secrets`` (ASVS 4.0.3 3.2.2 asks for at least 64, ASVS 5.0.0
+  7.2.3 for at least 128).
 * The cookie carries ``<id>.<signature>``, signed with itsdangerous under ``SECRET_KEY`` and
   verified under it and ``SECRET_KEY_FALLBACKS``, so keys can be rotated.
 * An id the server never issued (or no longer has), or a bad signature, is never adopted:
@@ -26,8 +27,9 @@ is no secret key, ``SECRET_KEY_FALLBACKS``. The rules, and why:
   with ``SESSIONLAB_ROLLING``. A write to a live browser-session cookie sends none (as in
   express-session; Flask would send the same cookie again).
 * Logout (``session.destroy()``, sessionlab's own method, not Flask's) deletes the record
-  and expires the cookie with the Path and Domain browsers match a deletion on (and the
-  same other attributes, which a ``__Host-`` cookie's deletion needs).
+  and expires the cookie with the name, Path and Domain browsers match a deletion on, and
+  with Secure when the cookie had it (a ``__Host-`` or ``__Secure-`` deletion without it is
+  refused); HttpOnly and SameSite play no part in the match.
 """
 
 from __future__ import annotations
@@ -360,7 +362,9 @@ class ServerSessionInterface(SessionInterface):
         vary_on_cookie(response)
 
     def _expire_cookie(self, app: Flask, response: Response) -> None:
-        """Expire the cookie with the attributes it was set with, or browsers keep it."""
+        """Expire the cookie. Browsers match a deletion on name, domain and path only (RFC 6265
+        section 5.3; tests/test_browser_facts.py); the other attributes are repeated so that a
+        ``__Host-``/``__Secure-`` name's rules, which the deletion must meet too, hold."""
         response.delete_cookie(self.get_cookie_name(app), **self._cookie_attributes(app))
         vary_on_cookie(response)
 

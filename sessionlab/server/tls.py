@@ -1,9 +1,10 @@
 """Local TLS for 127.0.0.1: a certificate authority and a server certificate, made on the fly.
 
-``Secure`` cookies travel only over HTTPS (requests never sends them over http, even to
-127.0.0.1), so the hardened profile needs TLS. Rather than turn certificate checks off, the
-lab makes its own little CA, signs a certificate for the IP 127.0.0.1 with it, and hands
-the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``. The certificates
+``requests`` sends ``Secure`` cookies only over HTTPS, never over http, even to 127.0.0.1
+(Chromium does send them to http://127.0.0.1 and localhost, which it counts as secure; to no
+other http site), so the hardened profile is served over TLS. Rather than turn certificate
+checks off, the lab makes its own little CA, signs a certificate for the IP 127.0.0.1 with it,
+and hands the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``. The certificates
 live in a private temporary directory that is removed at exit. The private key never stays on
 disk: it is kept in memory and written to a 0600 file only for the moment the server's SSL
 context reads it, so a process killed with SIGTERM or SIGKILL leaves no key behind.
