@@ -54,6 +54,26 @@ def test_kill_worker_returns_the_replacement(lab):
     assert any(f"kill_worker: killed worker {victim}" in e for e in lab.events)
 
 
+def test_the_replacement_gets_its_share_of_clients_that_keep_their_connections():
+    """Clients that keep their connections open reconnect once, while the replacement is
+    still starting: unless the survivor sends some of them away, all of them stay on it and
+    the replacement serves nobody (the server runs at one worker's throughput for good)."""
+    with sl.start(store="sqlite", name="t-faults-share", workers=2) as lab:
+        victim, survivor = sorted(lab.pids)
+        run = sl.load(
+            lab,
+            clients=8,
+            cycles=10_000,
+            duration=4.0,
+            faults=[(0.5, lambda: lab.kill_worker(victim))],
+            progress=False,
+        )
+        [replacement] = set(lab.pids) - {survivor}
+    late = run.frame[run.frame["t"] > run.faults.iloc[0]["at"] + 2.0]
+    served = late["worker"].value_counts()
+    assert served.get(str(survivor), 0) > 0 and served.get(str(replacement), 0) > 0, served
+
+
 def test_two_thousand_idle_connections_do_not_silence_the_workers(lab):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < 2200:

@@ -17,12 +17,20 @@ they, and the workers granian respawns later, find the config in memory. Then it
 Each worker drops a file named by its pid into the ready folder once its app is built; a
 worker that finds the others' files already there is a replacement, and logs which worker
 it replaced as an event (``lab.events``).
+
+Clients keep their connections open, and those of a dead worker reconnect at once, while
+its replacement is still starting: all of them land on the survivors, and the replacement
+would serve nobody for as long as they stay. So a worker closes the connection of every
+``KEEPALIVE_REQUESTS``-th answer (``Connection: close``, as nginx's ``keepalive_requests``
+does): connections keep being dealt out again, each to the worker that accepts it first,
+the least busy one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import logging
 import multiprocessing
 import os
@@ -45,6 +53,8 @@ OPTIONS_VARIABLE = "SESSIONLAB_WORKER_OPTIONS_FILE"  # a path: the options are s
 READY_VARIABLE = "SESSIONLAB_READY_DIR"
 MAIN_VARIABLE = "SESSIONLAB_SERVER_PID"  # the process the workers must die with
 WORKER_HEADER = "X-Sessionlab-Worker"  # which process answered: see the requests spread
+# Every this many answers, a worker closes the connection (about 1% more connections made).
+KEEPALIVE_REQUESTS = 100
 # Seconds granian gives a worker to finish on stop before killing it: its least. A lab's
 # clients keep connections open, so a stop waits this long for nothing.
 WORKERS_KILL_TIMEOUT = 1
@@ -77,10 +87,13 @@ def worker_app() -> Flask:
     events.addHandler(to_log)
     events.propagate = False  # once, in the log: not again through the root logger
     pid = str(os.getpid())
+    answers = itertools.count(1)
 
     @app.after_request
     def say_which_worker(response: Response) -> Response:
         response.headers[WORKER_HEADER] = pid
+        if next(answers) % KEEPALIVE_REQUESTS == 0:  # see the module's docstring
+            response.headers["Connection"] = "close"
         return response
 
     announce(Path(os.environ[READY_VARIABLE]), int(pid), events)
