@@ -209,6 +209,7 @@ def express_cluster(store: str) -> Iterator[tuple[str, str | None]]:
             "SECRET": SECRET,
             "STORE": store,
             "REDIS_SOCKET": str(shared_redis_server().socket_path),
+            "REDIS_PASSWORD": shared_redis_server().password,
             "SQLITE_PATH": f"{folder}/sessions.sqlite3",
         }
         with node(["node", "server.js"], CLUSTER, env) as url:

@@ -31,10 +31,13 @@ from .cookies import (
 from .crack import CrackResult, crack, forge_flask, tamper
 from .diagrams import sequence_diagram, wire
 from .errors import (
+    BadReplyError,
     CannotTest,
     ConfigError,
+    DeadlineExceeded,
     ExposedServerWarning,
     PortInUseError,
+    ResponseTooLarge,
     ServiceMissingError,
     SessionlabError,
     SessionlabWarning,
@@ -42,9 +45,11 @@ from .errors import (
     StartError,
     StoreClosedError,
     StoreNotSharedWarning,
+    StoreUnavailable,
     WeakSecretWarning,
 )
 from .inspector import inspector
+from .load import LoadRun, load
 from .recording import Exchange, JarCookie, Recorder
 from .routes import Route, Routes
 from .server.attacker import AttackerSite, start_attacker
@@ -52,6 +57,8 @@ from .server.config import CookieOptions, LabConfig, Timeouts
 from .server.frameworks.flask_session import start_flask_session_app
 from .server.handle import LabServer, running, stop
 from .server.launch import start
+from .server.limits import Limits
+from .server.redis_server import RedisServer
 from .server.stores import MemoryStore, Record, RedisStore, SQLiteStore, Store
 from .tables import (
     cookies_frame,
@@ -66,6 +73,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttackerSite",
+    "BadReplyError",
     "Browser",
     "CannotTest",
     "Client",
@@ -75,15 +83,20 @@ __all__ = [
     "CookieFormat",
     "CookieOptions",
     "CrackResult",
+    "DeadlineExceeded",
     "Exchange",
     "JarCookie",
     "LabConfig",
     "LabServer",
+    "LoadRun",
+    "Limits",
     "MemoryStore",
     "PortInUseError",
     "Record",
     "Recorder",
+    "RedisServer",
     "RedisStore",
+    "ResponseTooLarge",
     "Route",
     "Routes",
     "SQLiteStore",
@@ -96,6 +109,7 @@ __all__ = [
     "Store",
     "StoreClosedError",
     "StoreNotSharedWarning",
+    "StoreUnavailable",
     "Timeouts",
     "WeakSecretWarning",
     "anatomy_frame",
@@ -107,6 +121,7 @@ __all__ = [
     "forge_flask",
     "history_frame",
     "inspector",
+    "load",
     "load_wordlist",
     "parse_set_cookie",
     "running",

@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SETTLE_STEP_MS = 5  # how long each wait for pending events lasts
+# Failures that come after the response arrived (Chromium kept it from the page): CDP still
+# reports its status and Set-Cookie lines, in ExtraInfo events that may come after the failure.
+BLOCKED_AFTER_RESPONSE = ("net::ERR_BLOCKED_BY_ORB", "net::ERR_BLOCKED_BY_RESPONSE")
+CDP_GRACE_S = 2.0  # the longest wait for those events once every request has ended
 
 
 @dataclass
@@ -95,12 +99,28 @@ class Capture:
         )
 
     def settle(self, timeout: float) -> None:
-        """Let Playwright dispatch events until every request seen has ended (bounded)."""
+        """Let Playwright dispatch events until every request seen has ended, and CDP has
+        reported the answers Chromium blocked (bounded)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        ended_at = None
+        while (now := time.monotonic()) < deadline:
             if all(id(r) in self.finished for r in self.requests):
-                return
+                ended_at = ended_at or now
+                if not self._cdp_behind() or now - ended_at > CDP_GRACE_S:
+                    return
             self.page.wait_for_timeout(SETTLE_STEP_MS)
+
+    def _cdp_behind(self) -> bool:
+        """Whether a blocked response's ExtraInfo events are still to come (without them its
+        status would read 0 and its Set-Cookie lines, refused or not, would be lost)."""
+        reported = {
+            url
+            for hop in self.hops.values()
+            for url in hop.urls[: min(len(hop.sent), len(hop.received))]
+        }
+        return any(
+            r.failure in BLOCKED_AFTER_RESPONSE and r.url not in reported for r in self.requests
+        )
 
     def drain(self, timeout: float) -> list[Wire]:
         """Every request since the last drain, in the order Chromium made them."""

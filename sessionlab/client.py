@@ -5,19 +5,27 @@ Each exchange is recorded (see recording.py) with the Cookie header that was act
 and each raw Set-Cookie header that came back, which is what a learner needs to see the
 cookie's life. Optionally it watches a store (anything with ``all()``) and snapshots it
 after each request, so a timeline can show what the server held at each step.
+
+Every request is bounded (see transport.py): ``deadline`` seconds for the whole request,
+body included, and ``max_body`` bytes of body, so a hostile or broken server gets an answer
+or a clear error in time, never a hang or a full memory.
 """
 
 from __future__ import annotations
 
+import http.client
+import time
 from dataclasses import dataclass, field
 from http.cookiejar import Cookie
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
+import urllib3
 
-from .errors import ConfigError
+from .errors import BadReplyError, ConfigError, DeadlineExceeded
 from .recording import JarCookie, Recorder
+from .transport import DEFAULT_DEADLINE, DEFAULT_MAX_BODY, BoundedAdapter, Deadline, check_bounds
 
 SEED_CYCLE = ("set", "view", "logout", "view again")
 
@@ -43,8 +51,11 @@ class Client(Recorder):
     'alice<br /><a href="/logout">Logout</a>'
     """
 
-    timeout: float = 10.0
+    timeout: float = 10.0  # seconds for connecting, and for each read of the socket
     verify: bool | str = True  # or the path of a CA bundle, e.g. the hardened lab's ca_path
+    deadline: float = DEFAULT_DEADLINE  # seconds for a whole request, body included
+    max_body: int = DEFAULT_MAX_BODY  # bytes of one response body
+    ends_at: float | None = None  # time.monotonic() past which no request may run (an audit's)
     http: requests.Session = field(default_factory=requests.Session, init=False)
 
     def __post_init__(self) -> None:
@@ -52,6 +63,10 @@ class Client(Recorder):
         scheme = urlsplit(self.base_url).scheme
         if scheme not in ("http", "https"):
             raise ConfigError(f"base_url must be an http(s) URL, not {self.base_url!r}")
+        check_bounds(self.deadline, self.max_body)
+        adapter = BoundedAdapter(self.max_body)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
         # requests calls response hooks for every hop of a redirect chain, in order.
         self.http.hooks["response"].append(self._record)
         self.http.verify = self.verify
@@ -64,7 +79,10 @@ class Client(Recorder):
     ) -> requests.Response:
         """Send a request to ``path`` (relative to the base URL) and record it.
 
-        ``label`` names the step in the history; other arguments go to requests.
+        ``label`` names the step in the history; other arguments go to requests. A request
+        that runs past ``deadline`` raises :class:`DeadlineExceeded`, a body over
+        ``max_body`` :class:`ResponseTooLarge`, and a reply that is not HTTP
+        :class:`BadReplyError`.
 
         >>> import sessionlab as sl
         >>> with sl.start(store="memory", name="doc-request") as lab:
@@ -74,12 +92,22 @@ class Client(Recorder):
         [['log in', '/user/alice', 200]]
         """
         url = urljoin(self.base_url, path.lstrip("/"))
-        kwargs.setdefault("timeout", self.timeout)
+        seconds = self._seconds_left(method, url)
+        kwargs.setdefault("timeout", min(self.timeout, seconds))
         # Per request: REQUESTS_CA_BUNDLE would otherwise override a Session's verify.
         kwargs.setdefault("verify", self.verify)
         self._label = label
         try:
-            return self.http.request(method, url, **kwargs)
+            with Deadline(seconds) as deadline:
+                try:
+                    response = self.http.request(method, url, **kwargs)
+                except requests.RequestException as error:
+                    if deadline.fired:
+                        raise deadline_exceeded(method, url, seconds) from error
+                    raise
+            if deadline.fired:  # cut short: what came before the cut is not the reply
+                raise deadline_exceeded(method, url, seconds)
+            return response
         except requests.exceptions.SSLError as error:
             if not url.startswith("https://127.0.0.1"):
                 raise
@@ -89,8 +117,22 @@ class Client(Recorder):
                 request=error.request,
                 response=error.response,
             ) from error
+        except requests.ConnectionError as error:
+            reason = bad_reply(error, url)
+            if reason is None:
+                raise
+            raise reason from error
         finally:
             self._label = ""
+
+    def _seconds_left(self, method: str, url: str) -> float:
+        """This request's deadline: ``deadline``, or less when ``ends_at`` comes sooner."""
+        if self.ends_at is None:
+            return self.deadline
+        left = self.ends_at - time.monotonic()
+        if left <= 0:
+            raise deadline_exceeded(method, url, 0.0, overall=True)
+        return min(self.deadline, left)
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         """``request("GET", path)``: ``client.get("/user").text``."""
@@ -148,6 +190,30 @@ class Client(Recorder):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def deadline_exceeded(
+    method: str, url: str, seconds: float, *, overall: bool = False
+) -> DeadlineExceeded:
+    """The error of a request that ran out of time, naming the setting to change."""
+    if overall:
+        return DeadlineExceeded(f"{method} {url} not sent: the overall deadline has passed")
+    return DeadlineExceeded(
+        f"{method} {url} did not complete within its deadline={seconds:g} s (the server "
+        "answered too slowly or not at all): pass a longer deadline= if it is just slow"
+    )
+
+
+def bad_reply(error: requests.ConnectionError, url: str) -> BadReplyError | None:
+    """A BadReplyError when the server was reached but did not answer with HTTP, else None
+    (the connection itself failed: nothing listens there)."""
+    cause = error.args[0] if error.args else None
+    if not isinstance(cause, urllib3.exceptions.ProtocolError):
+        return None
+    detail = cause.args[1] if len(cause.args) > 1 else cause
+    if isinstance(detail, http.client.RemoteDisconnected):
+        return BadReplyError(f"{url}: the server closed the connection without a reply")
+    return BadReplyError(f"{url}: something answered, but not HTTP ({detail!r})")
 
 
 def jar_cookie(cookie: Cookie) -> JarCookie:

@@ -39,6 +39,22 @@ class SessionLockTimeout(SessionlabError, TimeoutError):
     """A request waited longer than the lock timeout for another request of its session."""
 
 
+class DeadlineExceeded(SessionlabError, TimeoutError):
+    """A request (or an audit) took longer than the deadline the caller set for it."""
+
+
+class ResponseTooLarge(SessionlabError, OSError):
+    """A response body was over the client's ``max_body``: it was not read to the end."""
+
+
+class BadReplyError(SessionlabError, ConnectionError):
+    """Something answered on the port, but not with HTTP (or closed without a reply)."""
+
+
+class StoreUnavailable(SessionlabError, ConnectionError):
+    """The session store cannot be reached, or refused the write: the server answers 503."""
+
+
 class CannotTest(SessionlabError):
     """The audit's target did not let a check reach the point where it could decide."""
 
@@ -60,10 +76,13 @@ class ExposedServerWarning(SessionlabWarning):
 
 
 __all__ = [
+    "BadReplyError",
     "CannotTest",
     "ConfigError",
+    "DeadlineExceeded",
     "ExposedServerWarning",
     "PortInUseError",
+    "ResponseTooLarge",
     "ServiceMissingError",
     "SessionLockTimeout",
     "SessionlabError",
@@ -71,5 +90,6 @@ __all__ = [
     "StartError",
     "StoreClosedError",
     "StoreNotSharedWarning",
+    "StoreUnavailable",
     "WeakSecretWarning",
 ]

@@ -17,9 +17,12 @@ CLIENT_SIDE = (
     "sessionlab.cookies",
     "sessionlab.crack",
     "sessionlab.diagrams",
+    "sessionlab.load",
+    "sessionlab.load_plot",
     "sessionlab.recording",
     "sessionlab.routes",
     "sessionlab.tables",
+    "sessionlab.transport",
     "sessionlab.wordlist",
 )
 MAX_LINES = 400

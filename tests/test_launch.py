@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -18,18 +19,27 @@ def test_start_returns_a_ready_server_on_loopback():
 
 
 def test_starting_the_same_name_again_replaces_the_server():
-    threads_before = threading.active_count()
     first = sl.start(store="memory", name="again")
+    requests.get(f"{first.url}/user", timeout=2)  # a kept-alive connection, and its thread
     second = sl.start(store="memory", name="again")
     try:
         assert not first.running and second.running
         assert sl.running()["again"] is second
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{first.url}/user", timeout=2)
-        assert threading.active_count() == threads_before + 1
+        deadline = time.monotonic() + 5
+        while threads_of(first.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert threads_of(first.port) == []  # its serving, waiting and request threads
+        assert threads_of(second.port)
     finally:
         second.stop()
     assert "again" not in sl.running()
+
+
+def threads_of(port: int) -> list[str]:
+    prefix = f"sessionlab:{port}"
+    return [t.name for t in threading.enumerate() if t.name.startswith(prefix)]
 
 
 def test_stop_frees_the_port_and_can_be_called_twice():

@@ -165,9 +165,9 @@ def test_the_secret_never_enters_a_process_environment():
         for pid in [lab.runner.child.pid, *lab.pids]:
             assert not environment_reveals(pid, secret), f"the secret is in {pid}'s environment"
         options = lab.runner.options_path
-        assert options.stat().st_mode & 0o777 == 0o600
         assert options.parent.stat().st_mode & 0o777 == 0o700
-    assert not options.exists()  # removed on stop
+        assert not options.exists()  # read into the server's memory, and deleted, at start
+    assert not options.parent.exists()  # the private folder goes on stop
 
 
 class ClosingSQLiteStore(SQLiteStore):

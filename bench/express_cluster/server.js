@@ -2,7 +2,7 @@
 // bench/throughput.py's peer for sessionlab on the same number of worker processes.
 //
 //   WORKERS=2 PORT=8000 SECRET=... STORE=redis REDIS_URL=redis://127.0.0.1:6379/0 node server.js
-//   WORKERS=2 PORT=8000 SECRET=... STORE=redis REDIS_SOCKET=/path/redis.sock node server.js
+//   WORKERS=2 PORT=8000 SECRET=... STORE=redis REDIS_SOCKET=/path/redis.sock REDIS_PASSWORD=... node server.js
 //   WORKERS=2 PORT=8000 SECRET=... STORE=sqlite SQLITE_PATH=/tmp/x/sessions.db node server.js
 //   WORKERS=1 PORT=8000 SECRET=... STORE=memory node server.js   # the seed: one process
 //
@@ -92,7 +92,7 @@ async function openStore(session) {
     const { createClient } = require("redis");
     const { RedisStore } = require("connect-redis");
     const options = process.env.REDIS_SOCKET
-      ? { socket: { path: process.env.REDIS_SOCKET } }
+      ? { socket: { path: process.env.REDIS_SOCKET }, password: process.env.REDIS_PASSWORD }
       : { url: process.env.REDIS_URL };
     const client = createClient(options);
     client.on("error", (error) => console.error("redis:", error));

@@ -80,9 +80,26 @@ def add_audit_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--idle", type=float, help="seconds to wait for the idle timeout")
     parser.add_argument("--absolute", type=float, help="seconds to wait for the absolute one")
     parser.add_argument("--lifetime", type=float, help="longest acceptable cookie lifetime (s)")
-    parser.add_argument("--samples", type=int, default=20, help="logins to sample ids from")
+    parser.add_argument(
+        "--samples", type=at_least_two, default=20, help="logins to sample ids from (>= 2)"
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=None, help="seconds the whole audit may take"
+    )
     parser.add_argument("--no-wordlist", action="store_true", help="skip the wordlist check")
     parser.set_defaults(run=audit_command)
+
+
+def at_least_two(text: str) -> int:
+    """An argparse type: an integer of 2 or more.
+
+    >>> at_least_two("0")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: 0 is not an integer of 2 or more
+    """
+    if not text.isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"{text} is not an integer of 2 or more")
+    return int(text)
 
 
 def route(
@@ -171,6 +188,7 @@ def audit_command(args: argparse.Namespace) -> int:
         lifetime=args.lifetime,
         wordlist=not args.no_wordlist,
         progress=sys.stderr.isatty(),
+        deadline=args.deadline,
     )
     seconds = time.perf_counter() - started
     if args.format == "json":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import pandas as pd
 import requests
 
+from ..errors import ConfigError
+from ..transport import DEFAULT_MAX_BODY
 from . import checks_cookie, checks_ids, checks_logout, checks_methods, checks_secrets
 from .checks_timeouts import absolute_check, idle_check
 from .finding import ADVICE, COULD_NOT_TEST, FAIL, REQUIREMENTS, Finding
@@ -48,6 +51,8 @@ def audit(
     lifetime: float | None = None,
     wordlist: bool = True,
     progress: bool = False,
+    deadline: float | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> pd.DataFrame:
     """Audit the session handling of an app: one row per check.
 
@@ -58,6 +63,9 @@ def audit(
     without them those checks are "could not test"); they run last, alone. ``lifetime``:
     the longest acceptable cookie lifetime (default 8 hours). ``wordlist=False`` skips
     trying the public secrets.
+    ``deadline``: seconds the whole audit may take (default: 60 plus the waits asked for);
+    a check still running then becomes "could not test". ``max_body``: bytes of one
+    response body the audit reads at most.
 
     >>> import sessionlab as sl
     >>> with sl.start(store="memory", name="doc-audit") as lab:
@@ -70,7 +78,11 @@ def audit(
         ("idle timeout", idle_check(idle)),
         ("absolute timeout", absolute_check(absolute, idle)),
     ]
-    target = Target(url, routes, verify=verify)
+    if not (isinstance(samples, int) and samples >= 2):
+        raise ConfigError(f"samples must be at least 2 logins to compare ids, not {samples!r}")
+    seconds = audit_deadline(deadline, idle, absolute)
+    ends_at = time.monotonic() + seconds
+    target = Target(url, routes, verify=verify, ends_at=ends_at, max_body=max_body)
     try:
         target.issued()
     except Exception as error:  # any reason login gave no cookie: every row says it, no crash
@@ -85,6 +97,23 @@ def audit(
     order = list(REQUIREMENTS)
     findings.sort(key=lambda finding: order.index(finding.check))
     return pd.DataFrame([finding.row() for finding in findings], columns=COLUMNS)
+
+
+def audit_deadline(deadline: float | None, idle: float | None, absolute: float | None) -> float:
+    """The audit's overall deadline: the caller's, or 60 s more than the waits asked for.
+
+    >>> audit_deadline(None, 5, None)
+    65.0
+    """
+    longest = (idle or 0.0) + (absolute or 0.0)  # the timeout checks run one after the other
+    if deadline is None:
+        return 60.0 + longest
+    if not deadline > longest:  # `not >` also refuses NaN
+        raise ConfigError(
+            f"deadline={deadline!r} leaves no time for the {longest:g} s the timeout checks "
+            "wait: give a longer deadline, or shorter idle/absolute waits"
+        )
+    return float(deadline)
 
 
 def _resolve(

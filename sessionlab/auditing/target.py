@@ -18,6 +18,7 @@ import requests
 from ..client import Client
 from ..errors import CannotTest
 from ..routes import ATTACKER, VICTIM, Route, Routes, shows_user
+from ..transport import DEFAULT_MAX_BODY
 from .evidence import Aliases, evidence
 from .login import Session, input_names, verified_login
 
@@ -45,11 +46,19 @@ class Target:
     """The app under audit, with the moves every check is built from."""
 
     def __init__(
-        self, url: str, routes: Routes | str | None = None, verify: bool | str = True
+        self,
+        url: str,
+        routes: Routes | str | None = None,
+        verify: bool | str = True,
+        *,
+        ends_at: float | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         self.url = url.rstrip("/")
         self.routes = Routes.named(routes)
         self.verify = verify
+        self.ends_at = ends_at  # time.monotonic() when the audit's overall deadline passes
+        self.max_body = max_body
         self.host = urlsplit(self.url).hostname or ""
         self.origin = f"{urlsplit(self.url).scheme}://{urlsplit(self.url).netloc}"
         self.clients: list[Client] = []
@@ -65,8 +74,8 @@ class Target:
         return self.routes.attacker
 
     def client(self) -> Client:
-        """A new visitor: an empty cookie jar."""
-        client = Client(self.url, verify=self.verify)
+        """A new visitor: an empty cookie jar, bounded by the audit's deadline and body size."""
+        client = Client(self.url, verify=self.verify, ends_at=self.ends_at, max_body=self.max_body)
         self.clients.append(client)
         return client
 

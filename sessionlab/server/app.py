@@ -10,6 +10,7 @@ for byte, except that the user name is HTML-escaped (the seed reflects it raw: X
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, request, session
@@ -17,8 +18,9 @@ from markupsafe import escape
 
 from .config import LabConfig
 from .extension import EXTENSION, ServerSessions, SessionState, session_state
+from .guards import install_guards
 from .hardened import register_hardened_routes
-from .sessions import ServerSession
+from .sessions import ServerSession, events_logger_name
 from .shop import register_shop_routes
 from .storage import open_store
 
@@ -46,7 +48,8 @@ def create_app(config: LabConfig | None = None, **options: Any) -> Flask:
     config = config or LabConfig.from_options(**options)
     app = Flask("sessionlab")
     app.config.update(flask_config(config))
-    store = open_store(config.store, name=config.name)
+    store = open_store(config.store, name=config.name, max_records=config.limits.sessions)
+    install_guards(app, config.limits, store, logging.getLogger(events_logger_name(config.name)))
     if config.server_side:
         ServerSessions(app, store=store)
         session_state(app).config = config

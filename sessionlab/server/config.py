@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from .limits import Limits
 from .secret_check import check_secret
 from .stores import STORE_NAMES, Store
 
@@ -40,6 +41,17 @@ def new_session_id() -> str:
     43
     """
     return _secrets.token_urlsafe(32)
+
+
+def check_port(port: int) -> None:
+    """Refuse a port no server can listen on, naming the choices.
+
+    >>> check_port(-1)
+    Traceback (most recent call last):
+    sessionlab.errors.ConfigError: port must be 0 (any free port) or 1 to 65535, not -1
+    """
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"port must be 0 (any free port) or 1 to 65535, not {port!r}")
 
 
 def new_secret() -> str:
@@ -143,6 +155,7 @@ class LabConfig:
     lock: bool = False  # serialise the requests of one session (see locking.py)
     lock_timeout: float = 10.0
     profile: Profile = "seed"
+    limits: Limits = field(default_factory=Limits)  # every bound on what clients can make it hold
     teaching: tuple[str, ...] = ()  # insecure teaching routes, from TEACHING
 
     def __post_init__(self) -> None:
@@ -178,11 +191,13 @@ class LabConfig:
         idle_timeout: float | None = Timeouts.idle,
         absolute_timeout: float | None = Timeouts.absolute,
         timeouts: Timeouts | None = None,
+        limits: Limits | dict[str, Any] | None = None,
         **options: Any,
     ) -> LabConfig:
         """A config from ``start()``'s keyword arguments, hardened if the profile says so.
 
-        ``timeouts`` stands for ``idle_timeout`` and ``absolute_timeout`` together.
+        ``timeouts`` stands for ``idle_timeout`` and ``absolute_timeout`` together;
+        ``limits`` is a :class:`Limits` or a dict of the bounds to change.
         """
         if isinstance(cookie, dict):
             cookie = CookieOptions(**cookie)
@@ -192,6 +207,7 @@ class LabConfig:
             secrets=secrets_newest_first(secret) if secret is not None else (new_secret(),),
             cookie=cookie or CookieOptions(),
             timeouts=timeouts or Timeouts(idle=idle_timeout, absolute=absolute_timeout),
+            limits=Limits.of(limits),
             **options,
         )
         return config.hardened() if config.profile == "hardened" else config

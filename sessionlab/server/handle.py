@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -21,9 +22,13 @@ from typing import Any, Protocol
 
 from ..browser import Browser
 from ..client import Client
+from ..errors import ConfigError
 from ..routes import Routes
 from .processes import HOST, reachable
 from .stores import Store
+
+# Events that say something went wrong (health()'s last_error is the latest of them).
+PROBLEMS = ("store outage", "worker ", "the granian server exited", "the gunicorn server exited")
 
 
 class Runner(Protocol):
@@ -42,7 +47,15 @@ class Runner(Protocol):
         ...
 
     def events(self) -> list[str]:
-        """The security events the server logged (refused cookies), oldest first."""
+        """What the server logged (refused cookies, store outages, respawns), oldest first."""
+        ...
+
+    def note(self, message: str) -> None:
+        """Record an event of the handle's own (a fault it caused) among the server's."""
+        ...
+
+    def restart(self) -> None:
+        """Stop serving and serve again, on the same port, with the same app and store."""
         ...
 
     def stop(self) -> None: ...
@@ -111,23 +124,63 @@ class LabServer:
 
     @property
     def events(self) -> list[str]:
-        """Security events the server logged (a refused cookie names its fingerprint)."""
+        """What happened to the server, oldest first, one line each: refused cookies (by
+        fingerprint), store outages and recoveries, workers that died and their
+        replacements, and the faults this handle caused (``kill_store()``, ...)."""
         return self.runner.events()
 
     def health(self) -> dict[str, Any]:
-        """Is it serving, can it reach its store, which processes serve.
+        """Is it serving, can it reach its store, how many workers serve, how many were
+        replaced, and the last thing that went wrong (or None).
 
         >>> import sessionlab as sl
         >>> with sl.start(store="memory", name="doc-health") as lab:
-        ...     lab.health()["store"]
-        'reachable'
+        ...     health = lab.health()
+        >>> health["running"], health["store"], health["workers"], health["last_error"]
+        (True, 'reachable', 0, None)
         """
-        try:
-            self.store.length()
-            store = "reachable"
-        except Exception as error:  # any failure is what the caller wants to read
-            store = f"unreachable: {type(error).__name__}: {error}"
-        return {"running": self.running, "store": store, "pids": self.pids}
+        return health_of(self)
+
+    # -- faults, for the load notebook and the benchmarks: each bounded in time ----------
+
+    def kill_store(self) -> None:
+        """Kill the store's server as a crash would (the lab's private redis-server)."""
+        server = self._store_server("kill_store")
+        server.kill()
+        self.runner.note(f"kill_store: killed the redis-server on port {server.port}")
+
+    def restart_store(self) -> None:
+        """Start the store's server again; returns once it answers (within its timeout)."""
+        server = self._store_server("restart_store")
+        server.restart()
+        self.runner.note(f"restart_store: the redis-server on port {server.port} answers")
+
+    def kill_worker(self, pid: int | None = None, timeout: float = 10.0) -> int | None:
+        """Kill one worker process (``workers=N``) as a crash would; return the pid of the
+        worker the server started in its place, or None if none came within ``timeout``."""
+        kill = getattr(self.runner, "kill_worker", None)
+        if kill is None:
+            raise ConfigError("kill_worker() needs worker processes: start(..., workers=2)")
+        victim = pid if pid is not None else (self.pids[0] if self.pids else None)
+        replacement: int | None = kill(victim, timeout)
+        self.runner.note(f"kill_worker: killed worker {victim}; replaced by {replacement}")
+        return replacement
+
+    def restart(self) -> None:
+        """Stop and start the server again on the same port, as a deployment does; returns
+        once it serves. Sessions survive when the store outlives the server."""
+        self.runner.restart()
+        self.runner.note(f"restart: serving again on port {self.port}")
+
+    def _store_server(self, action: str) -> Any:
+        server = getattr(self.store, "server", None)
+        if server is None:
+            raise ConfigError(
+                f"{action}() needs a store whose server the lab runs: store='redis', or "
+                "store=sl.RedisServer(durable=True).store(), not a "
+                f"{self.store.kind} store"
+            )
+        return server
 
     def client(self, **options: Any) -> Client:
         """A recording client for this server: its URL, CA, cookie name, store watched."""
@@ -178,6 +231,27 @@ class LabServer:
         return f"<LabServer {self.name!r} {what} {state} at {self.url}{teaching}>"
 
 
+def health_of(lab: LabServer) -> dict[str, Any]:
+    """What ``lab.health()`` reports; the store is asked from this process."""
+    try:
+        lab.store.length()
+        store = "reachable"
+        error = None
+    except Exception as failure:  # any failure is what the caller wants to read
+        error = f"{type(failure).__name__}: {' '.join(str(failure).split())}"
+        store = f"unreachable: {error}"
+    problems = [event for event in lab.events if event.startswith(PROBLEMS)]
+    pids = lab.pids
+    return {
+        "running": lab.running,
+        "store": store,
+        "workers": len(pids),
+        "pids": pids,
+        "respawns": getattr(lab.runner, "respawns", 0),
+        "last_error": problems[-1] if problems else (f"store: {error}" if error else None),
+    }
+
+
 _running: dict[str, LabServer] = {}
 _registry_lock = threading.Lock()
 
@@ -186,6 +260,7 @@ def register(lab: LabServer) -> LabServer:
     """Put a started lab in the registry (its name's earlier lab was stopped before)."""
     with _registry_lock:
         _running[lab.name] = lab
+    clean_up_on_sigterm()
     return lab
 
 
@@ -224,6 +299,31 @@ def running() -> dict[str, LabServer]:
 def _stop_all_in_this_process() -> None:
     if os.getpid() == _OWNER:  # a forked child must not stop its parent's servers
         stop()
+
+
+def clean_up_on_sigterm() -> None:
+    """Let SIGTERM (a kernel shut down, a cancelled job) run the exit handlers first.
+
+    By default SIGTERM kills Python without running ``atexit``, leaving a lab's session
+    database, certificates and worker folders on disk. Only when SIGTERM still has its
+    default action (an application's own handler is never replaced), and only from the main
+    thread (the only one Python lets set handlers).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    """Run the exit handlers (in a thread, bounded: the signal may have interrupted one of
+    them), then die of the signal as if nothing had caught it."""
+    cleaner = threading.Thread(target=atexit._run_exitfuncs, name="sessionlab:sigterm")
+    cleaner.daemon = True
+    cleaner.start()
+    cleaner.join(timeout=10)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 _OWNER = os.getpid()

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import ConfigError, WeakSecretWarning
 from ..routes import Routes
 from .app import create_app, lab_state
-from .config import CookieOptions, LabConfig, Timeouts
+from .config import CookieOptions, LabConfig, Timeouts, check_port
 from .handle import LabServer, register, stop
 from .processes import HOST, check_host
 from .secret_check import check_secret
@@ -67,6 +67,7 @@ def start(
     200
     >>> lab.stop()
     """
+    check_port(port)
     if server != "flask":
         from .frameworks import start_framework  # only the framework asked for is loaded
 
@@ -128,6 +129,7 @@ def start(
             tls=tls.server_context() if tls else None,
             events_from=events_logger_name(config.name),
             host=host,
+            limits=config.limits,
         )
     except BaseException:
         if isinstance(store, str):  # the store was made for this server, which never ran

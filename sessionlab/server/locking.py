@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, session
 
+from .guards import opened_session
 from .sessions import ServerSessionInterface
 from .stores import MemoryLocks, SessionLocks, Store
 
@@ -48,5 +49,6 @@ def install_lock_guards(app: Flask) -> None:
     @app.teardown_request
     def release_session_lock(_error: BaseException | None) -> None:
         interface = app.session_interface
-        if isinstance(interface, ServerSessionInterface):
-            interface.release_lock(session)
+        current = opened_session()  # None when the store failed before it could open
+        if isinstance(interface, ServerSessionInterface) and current is not None:
+            interface.release_lock(current)

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from ..errors import ConfigError, ExposedServerWarning, PortInUseError, StartError
+from .events import EVENT_PREFIX, one_line
 
 HOST = "127.0.0.1"  # the default, and all the lab itself ever uses: this machine only
-EVENT_PREFIX = "sessionlab-event: "  # how a child's log marks the security events it logs
 
 Started = Future[subprocess.Popen[bytes]]
 _requests: queue.SimpleQueue[tuple[list[str], dict[str, Any], Started]] = queue.SimpleQueue()
@@ -186,7 +186,8 @@ class ChildServer:
         return text.replace("{port}", str(self.port)).replace("{folder}", str(self.folder))
 
     def start(self) -> None:
-        with open(self.log_path, "wb") as log:
+        # Appending: lines the parent adds (note()) are never overwritten by the child's.
+        with open(self.log_path, "ab") as log:
             self.process = spawn(
                 self.command,
                 env=self.env,
@@ -235,6 +236,11 @@ class ChildServer:
             return [line.split(EVENT_PREFIX, 1)[1] for line in lines if EVENT_PREFIX in line]
         return []
 
+    def note(self, message: str) -> None:
+        """Append an event line of the parent's own (a fault it caused) to the log."""
+        with contextlib.suppress(OSError), open(self.log_path, "a") as log:
+            log.write(f"{EVENT_PREFIX}{one_line(message)}\n")
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the process and its group; remove its private folder. Safe to call twice."""
         process = self.process
@@ -252,6 +258,13 @@ class ChildServer:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
         self._folder.cleanup()
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file that only this user can read (0600 from the start)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
 
 
 class Startable(Protocol):

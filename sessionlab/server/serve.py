@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..errors import ConfigError
 from ..routes import Routes
 from .handle import LabServer, register, stop
 from .processes import ChildServer, start_on_free_port
@@ -73,6 +74,15 @@ class ChildRunner:
     def log(self) -> str:
         """The end of the framework's own log (its output and errors)."""
         return self.child.log_tail()
+
+    def note(self, message: str) -> None:
+        self.child.note(message)
+
+    def restart(self) -> None:
+        raise ConfigError(
+            "restart() restarts sessionlab's own servers; stop a framework's server and "
+            "start it again with sl.start(server=...)"
+        )
 
     def stop(self) -> None:
         self.child.stop()

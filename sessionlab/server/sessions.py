@@ -45,15 +45,17 @@ from flask import Flask, Request, Response
 from flask.sessions import NullSession, SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
-from werkzeug.sansio.http import parse_cookie
 
 from ..cookies import SESSIONLAB
 from ..cookies.formats import Secret
 from ..errors import SessionLockTimeout
 from .codec import TaggedCodec
 from .config import new_session_id
+from .cookie_header import request_cookies, vary_on_cookie
 from .settings import SessionSettings
 from .stores import Record, SessionLocks, Store
+
+MAX_DUPLICATES = 4  # session cookies of one name looked at in one request
 
 
 def events_logger_name(cookie_name: str) -> str:
@@ -182,7 +184,7 @@ class ServerSessionInterface(SessionInterface):
         if not app.secret_key:
             return None  # Flask then makes the null session, which refuses writes
         now = self.clock()
-        cookie = request_cookie(request, self.get_cookie_name(app))
+        cookie = self._chosen_cookie(app, request)
         if not cookie:
             return self._fresh(now)
         try:
@@ -216,6 +218,22 @@ class ServerSessionInterface(SessionInterface):
         )
         session.lock = lock
         return session
+
+    def _chosen_cookie(self, app: Flask, request: Request) -> str | None:
+        """The request's session cookie. A browser sends every cookie of that name it holds
+        (one of a narrower path first): the first whose signature verifies and whose record
+        exists wins, so an invalid or stale duplicate never gets the live session deleted."""
+        values = request_cookies(request, self.get_cookie_name(app))
+        if len(values) < 2:
+            return values[0] if values else None
+        for value in values[:MAX_DUPLICATES]:
+            try:
+                sid = self._signer(app).unsign(value).decode()
+            except BadSignature:
+                continue
+            if self.store.get(sid) is not None:
+                return value
+        return values[0]
 
     def release_lock(self, session: SessionMixin) -> None:
         """Let the next request of this session in (after the write, or on an error)."""
@@ -361,27 +379,3 @@ class ServerSessionInterface(SessionInterface):
             "samesite": self.get_cookie_samesite(app),
             "partitioned": self.get_cookie_partitioned(app),
         }
-
-
-def request_cookie(request: Request, name: str) -> str | None:
-    """The request's cookie ``name``, as ``request.cookies`` has it. Unless something has
-    read ``request.cookies`` already, the header is parsed straight from the environ:
-    ``request.cookies`` first builds a view of every header, which on the hot path cost
-    more than verifying the cookie's signature."""
-    cookies = request.__dict__.get("cookies")  # werkzeug's cached_property, when read
-    if cookies is None:
-        cookies = parse_cookie(request.environ.get("HTTP_COOKIE"))
-    value: str | None = cookies.get(name)
-    return value
-
-
-def vary_on_cookie(response: Response) -> None:
-    """Add ``Cookie`` to ``Vary``, once. Most responses have no Vary yet, and setting the
-    header then costs three quarters of going through ``response.vary``, on every
-    request that reads the session. ``"Vary" in headers`` would raise and catch a
-    KeyError when it is absent: a loop over the few headers costs less."""
-    for key, _ in response.headers:
-        if key.lower() == "vary":
-            response.vary.add("Cookie")
-            return
-    response.headers["Vary"] = "Cookie"

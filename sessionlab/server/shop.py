@@ -85,8 +85,12 @@ def safe_next(target: str | None, default: str = "/user") -> str:
     '/private'
     >>> safe_next("//evil.example/x"), safe_next("https://evil.example/"), safe_next(None)
     ('/user', '/user', '/user')
+    >>> safe_next("/a" + chr(13) + chr(10) + "Set-Cookie: evil=1")  # CR LF: a new header
+    '/user'
     """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if not target.isprintable():  # CR/LF would split the Location header (and be a 500)
         return default
     parts = urlsplit(target)
     return default if parts.scheme or parts.netloc else target

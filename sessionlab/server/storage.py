@@ -12,12 +12,15 @@ from .redis_server import shared_redis_server
 from .stores import STORE_NAMES, MemoryStore, Record, RedisStore, SQLiteStore, Store
 
 
-def open_store(store: str | Store, *, name: str = "sessionlab") -> Store:
+def open_store(
+    store: str | Store, *, name: str = "sessionlab", max_records: int | None = None
+) -> Store:
     """A store from its name ("memory", "sqlite", "redis"), or the store object itself.
 
     "redis" starts this process's private redis-server on first use; ``name`` (the server's
     cookie name) is the key prefix, so servers sharing it stay apart and a restarted server
-    with the same name finds its sessions again.
+    with the same name finds its sessions again. ``max_records`` bounds a memory store
+    (``Limits.sessions``); SQLite and Redis are bounded by their disk and memory settings.
 
     >>> open_store("memory").kind
     'memory'
@@ -25,11 +28,11 @@ def open_store(store: str | Store, *, name: str = "sessionlab") -> Store:
     if not isinstance(store, str):
         return store
     if store == "memory":
-        return MemoryStore()
+        return MemoryStore(max_records=max_records)
     if store == "sqlite":
         return SQLiteStore()
     if store == "redis":
-        return RedisStore(shared_redis_server().socket_url, prefix=f"sess:{name}:")
+        return shared_redis_server().store(prefix=f"sess:{name}:")
     if store == "cookie":  # the session is in the cookie: nothing on the server to list
         return UnlistedStore()
     raise ConfigError(f"unknown store {store!r}: choose one of {', '.join(sorted(STORE_NAMES))}")

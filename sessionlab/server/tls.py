@@ -4,8 +4,10 @@
 (Chromium does send them to http://127.0.0.1 and localhost, which it counts as secure; to no
 other http site), so the hardened profile is served over TLS. Rather than turn certificate
 checks off, the lab makes its own little CA, signs a certificate for the IP 127.0.0.1 with it,
-and hands the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``. The keys
-live in a private temporary directory that is removed at exit.
+and hands the CA's path to the client: ``sl.Client(lab.url, verify=lab.ca_path)``. The certificates
+live in a private temporary directory that is removed at exit. The private key never stays on
+disk: it is kept in memory and written to a 0600 file only for the moment the server's SSL
+context reads it, so a process killed with SIGTERM or SIGKILL leaves no key behind.
 
 Both certificates live 30 days and are made again, for servers started after that, once
 fewer than 7 days are left: a notebook kernel can stay up for weeks, and a server must
@@ -17,17 +19,20 @@ from __future__ import annotations
 import atexit
 import datetime
 import ipaddress
+import secrets
 import shutil
 import ssl
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .processes import write_private
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 VALIDITY = datetime.timedelta(days=30)
@@ -39,17 +44,23 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class LocalTLS:
-    """Paths of the CA certificate (give it to clients) and of the server's cert and key."""
+    """Paths of the CA certificate (give it to clients) and of the server's certificate; the
+    server's private key, in memory only."""
 
     ca_path: Path
     cert_path: Path
-    key_path: Path
+    key_pem: bytes = field(repr=False)
 
     def server_context(self) -> ssl.SSLContext:
         """An SSL context for the server side, serving the 127.0.0.1 certificate."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.cert_path, self.key_path)
+        key_path = self.cert_path.with_name(f"key-{secrets.token_hex(8)}.pem")
+        write_private(key_path, self.key_pem)
+        try:
+            context.load_cert_chain(self.cert_path, key_path)
+        finally:
+            key_path.unlink()  # read: the key lives on in memory only
         return context
 
 
@@ -78,17 +89,14 @@ def _make_local_tls() -> tuple[LocalTLS, datetime.datetime]:
     ca_cert = _ca_certificate(ca_key)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = _server_certificate(key, ca_key, ca_cert)
-    tls = LocalTLS(directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    tls = LocalTLS(directory / "ca.pem", directory / "cert.pem", key_pem)
     tls.ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     tls.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    tls.key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    tls.key_path.chmod(0o600)
     return tls, cert.not_valid_after_utc
 
 

@@ -2,10 +2,11 @@
 
 Deployments run several processes so that one slow request or one busy core does not hold
 up the rest. Each process builds its own app from the lab's :class:`LabConfig`, which is
-pickled into a 0600 file in the child's private 0700 folder, removed on ``stop()``; never
-into the environment, which any process of the same user can read in
-``/proc/<pid>/environ`` and which every child inherits. Stores pickle as what names them
-(SQLite: the file's path; Redis: url and prefix; memory: a new, empty dict per worker). A
+pickled into a 0600 file in the child's private 0700 folder, read and deleted by the server
+process as it starts (worker_process.py); never put into the environment, which any process
+of the same user can read in ``/proc/<pid>/environ`` and which every child inherits. Stores
+pickle as what names them (SQLite: the file's path; Redis: url and prefix; memory: a new,
+empty dict per worker). A
 memory store therefore cannot be shared: each worker keeps its own sessions, and a request
 that lands on another worker finds none. That combination warns.
 
@@ -13,39 +14,44 @@ The server is granian (a Rust HTTP server) by measurement: on this project's 2-c
 it serves the same Flask app about twice as fast as gunicorn's gthread workers
 (bench/throughput.py); ``server="gunicorn"`` (the ``[bench]`` extra) is there to compare.
 Each worker drops a file named by its pid into a folder once its app is built; ``start``
-returns when all N have and the port answers. The server's main process dies with the
-parent (``stop()``, atexit, and on Linux a parent-death signal), and takes its workers with
-it. Security events the workers log go to the server's log, where ``lab.events`` reads them.
+returns when all N have and the port answers. A worker that dies is replaced by granian at
+once, and ``lab.pids`` lists the live ones. The server's main process dies with the parent
+(``stop()``, atexit, and on Linux a parent-death signal), and its workers die with it.
+Security events, and which worker replaced which, go to the server's log, where
+``lab.events`` reads them.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import pickle
+import signal
 import socket
 import sys
+import time
 import warnings
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
-
-from ..errors import ConfigError, PortInUseError, ServiceMissingError, StoreNotSharedWarning
-from .app import create_app
-from .config import LabConfig
+from ..errors import (
+    ConfigError,
+    PortInUseError,
+    ServiceMissingError,
+    StartError,
+    StoreNotSharedWarning,
+)
+from .config import LabConfig, check_port
 from .handle import LabServer
-from .processes import EVENT_PREFIX, HOST, ChildServer, start_on_free_port
-from .sessions import events_logger_name
+from .processes import HOST, ChildServer, start_on_free_port, write_private
 from .storage import open_store
 from .stores import MemoryStore
+from .worker_process import OPTIONS_VARIABLE, READY_VARIABLE, WORKER_HEADER, alive
 
-OPTIONS_VARIABLE = "SESSIONLAB_WORKER_OPTIONS_FILE"  # a path: the options are secret
-READY_VARIABLE = "SESSIONLAB_READY_DIR"
-WORKER_HEADER = "X-Sessionlab-Worker"  # which process answered: see the requests spread
+__all__ = ["WORKER_HEADER", "StoreNotSharedWarning", "WorkerRunner", "start_workers"]
+
 SERVERS = ("granian", "gunicorn")
 # Threads per worker that run the app (granian's blocking threads, gunicorn's gthread
 # threads): a few, so one request waiting on the store or a lock does not stall the worker.
@@ -71,9 +77,10 @@ def start_workers(
     """
     if isinstance(config, dict):
         config = LabConfig.from_options(**config)
+    check_port(port)
     check_workers(config, workers, server)
     owns_store = isinstance(config.store, str)  # a store object passed in is the caller's
-    store = open_store(config.store, name=config.name)
+    store = open_store(config.store, name=config.name, max_records=config.limits.sessions)
     try:
         # The workers open the same store (stores pickle as what names them).
         options = encode(replace(config, store=store) if config.server_side else config)
@@ -129,7 +136,7 @@ def encode(config: LabConfig) -> bytes:
 
 class WorkerRunner:
     """The worker processes of one lab: the server's :class:`ChildServer`, and the pids of
-    the workers that reported ready."""
+    the workers that reported ready (the live ones: granian replaces a worker that dies)."""
 
     scheme = "http"
 
@@ -145,23 +152,26 @@ class WorkerRunner:
     ) -> None:
         self.workers = workers
         self.host = host
+        self.server = server
+        self.threads = threads
+        self.timeout = timeout
         self.access_log: deque[str] = deque(maxlen=1)  # the workers keep no access log
         self._options = options
+        self._stopped = False
         self._listener = bind(port, host) if server == "gunicorn" else None  # takes a socket
         if self._listener is not None:
             port = self._listener.getsockname()[1]
-            command = [
-                sys.executable, "-m", "sessionlab.server.workers",
-                str(self._listener.fileno()), str(workers), str(threads),
-            ]  # fmt: skip
+        self.child = self._make_child(port)
+        self.port = self.child.port
+
+    def _make_child(self, port: int) -> ChildServer:
+        main = [sys.executable, "-m", "sessionlab.server.worker_process"]
+        numbers = [str(self.workers), str(self.threads)]
+        if self._listener is not None:
+            command = [*main, "gunicorn", str(self._listener.fileno()), *numbers]
         else:
-            command = [
-                sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
-                "--workers", str(workers), "--blocking-threads", str(threads),
-                "--host", host, "--port", "{port}", "--log-level", "warning",
-                "--workers-kill-timeout", "2", "sessionlab.server.workers:worker_app",
-            ]  # fmt: skip
-        self.child = ChildServer(
+            command = [*main, "granian", *numbers, "{port}", self.host]
+        return ChildServer(
             command,
             port=port,
             env={
@@ -170,11 +180,10 @@ class WorkerRunner:
                 READY_VARIABLE: "{folder}/ready",
             },
             ready=self.all_ready,
-            startup_timeout=timeout,
+            startup_timeout=self.timeout,
             pass_fds=(self._listener.fileno(),) if self._listener is not None else (),
-            host=host,
+            host=self.host,
         )
-        self.port = self.child.port
 
     def start(self) -> WorkerRunner:
         self.ready_dir.mkdir()
@@ -184,6 +193,8 @@ class WorkerRunner:
         finally:
             if self._listener is not None:
                 self._listener.close()  # the server has it now; ours would hold the port
+                self._listener = None
+        self._stopped = False
         return self
 
     @property
@@ -192,7 +203,7 @@ class WorkerRunner:
 
     @property
     def options_path(self) -> Path:
-        """The pickled config (it holds the secret): 0600, removed by ``stop()``."""
+        """The pickled config (it holds the secret): 0600, read and deleted by the server."""
         return self.child.folder / "options.pickle"
 
     @property
@@ -201,25 +212,69 @@ class WorkerRunner:
 
     @property
     def pids(self) -> list[int]:
-        if not self.ready_dir.exists():
+        """The workers serving now (a worker that died is replaced, and leaves this list)."""
+        if not self.running or not self.ready_dir.exists():
             return []
-        return sorted(int(path.name) for path in self.ready_dir.iterdir())
+        found = (int(p.name) for p in self.ready_dir.iterdir() if p.name.isdigit())
+        return sorted(pid for pid in found if alive(pid))
+
+    @property
+    def respawns(self) -> int:
+        """How many workers died and were replaced since the server started."""
+        if not self.ready_dir.exists():
+            return 0
+        return sum(1 for p in self.ready_dir.iterdir() if p.name.endswith(".exited"))
 
     def all_ready(self) -> bool:
         return len(self.pids) >= self.workers
 
     def events(self) -> list[str]:
-        return self.child.events()
+        events = self.child.events()
+        if not self._stopped and not self.running and self.child.process is not None:
+            status = self.child.process.returncode
+            events.append(f"the {self.server} server exited (status {status}): it is down")
+        return events
+
+    def note(self, message: str) -> None:
+        """Add an event of the handle's own (a fault it caused) to the server's log."""
+        self.child.note(message)
+
+    def kill_worker(self, pid: int | None = None, timeout: float = 10.0) -> int | None:
+        """Kill one worker (SIGKILL, as a crash would); return the pid that replaced it,
+        or None if none did within ``timeout`` seconds."""
+        before = self.pids
+        if not before:
+            raise StartError("no worker is running to kill")
+        victim = pid if pid is not None else before[0]
+        if victim not in before:
+            raise ConfigError(f"{victim} is not one of this server's workers: {before}")
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.running:
+            new = set(self.pids) - set(before)
+            if new:
+                self._await_event(f"worker {victim} exited", deadline)
+                return new.pop()
+            time.sleep(0.02)
+        return None
+
+    def _await_event(self, text: str, deadline: float) -> None:
+        """Wait (until ``deadline``) for the server's log to tell what already happened, so
+        that events read after this call list it, and list it before what comes next."""
+        while time.monotonic() < deadline and not any(text in e for e in self.events()):
+            time.sleep(0.02)
+
+    def restart(self) -> None:
+        """Stop the server and start it again on the same port with the same options."""
+        self.stop()
+        if self.server == "gunicorn":
+            self._listener = bind(self.port, self.host)
+        self.child = self._make_child(self.port)
+        self.start()
 
     def stop(self) -> None:
+        self._stopped = True
         self.child.stop()
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file that only this user can read (0600 from the start)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
 
 
 def bind(port: int, host: str = HOST) -> socket.socket:
@@ -236,55 +291,3 @@ def bind(port: int, host: str = HOST) -> socket.socket:
     listener.listen(2048)
     listener.set_inheritable(True)
     return listener
-
-
-# -- inside the server process -----------------------------------------------------------
-
-
-def worker_app() -> Flask:
-    """The Flask app of one worker, built from the config the parent sent."""
-    config: LabConfig = pickle.loads(Path(os.environ[OPTIONS_VARIABLE]).read_bytes())
-    app = create_app(config)
-    events = logging.getLogger(events_logger_name(config.name))
-    to_log = logging.StreamHandler(sys.stderr)  # the server's log, read by lab.events
-    to_log.setFormatter(logging.Formatter(EVENT_PREFIX + "%(message)s"))
-    events.addHandler(to_log)
-    events.propagate = False  # once, in the log: not again through the root logger
-    pid = str(os.getpid())
-
-    @app.after_request
-    def say_which_worker(response: Response) -> Response:
-        response.headers[WORKER_HEADER] = pid
-        return response
-
-    (Path(os.environ[READY_VARIABLE]) / pid).touch()  # this worker is ready
-    return app
-
-
-def serve_with_gunicorn(listen_fd: int, workers: int, threads: int) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    class LabApplication(BaseApplication):
-        def load_config(self) -> None:
-            settings = {
-                "bind": [f"fd://{listen_fd}"],
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": threads,
-                "graceful_timeout": 2,
-                "timeout": 30,
-                "accesslog": None,
-                "errorlog": "-",
-                "loglevel": "warning",
-            }
-            for key, value in settings.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            return worker_app()
-
-    LabApplication().run()
-
-
-if __name__ == "__main__":
-    serve_with_gunicorn(*map(int, sys.argv[1:4]))

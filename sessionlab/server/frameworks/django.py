@@ -83,7 +83,8 @@ def start_django(
     ca_path = None
     if hardened:
         tls = local_tls()
-        command += ["--ssl-certificate", str(tls.cert_path), "--ssl-keyfile", str(tls.key_path)]
+        # The key goes to the child's private folder only (in this process it is in memory).
+        command += ["--ssl-certificate", str(tls.cert_path), "--ssl-keyfile", "{folder}/key.pem"]
         ca_path = str(tls.ca_path)
     command.append("project:application")
     return serve_child(
@@ -108,5 +109,6 @@ def start_django(
         port=port,
         private_files={
             "secrets.json": json.dumps({"secret_key": key, "passwords": passwords}),
+            **({"key.pem": local_tls().key_pem.decode()} if hardened else {}),
         },
     )

@@ -115,6 +115,7 @@ def start_express(
     node = program("node", "express")
     env = {"MODE": mode, "PORT": "{port}", "NODE_PATH": str(node_modules())}
     ca_path = None
+    private_files: dict[str, str] = {}
     if mode == "recommended":
         env["SESSION_SECRET"] = express_secret(secret)
         if idle_timeout:
@@ -123,7 +124,9 @@ def start_express(
             env["ABSOLUTE_TIMEOUT"] = str(absolute_timeout)
         if https:
             tls = local_tls()
-            env.update(TLS_CERT=str(tls.cert_path), TLS_KEY=str(tls.key_path))
+            # The key goes to the child's private folder only (here it is in memory).
+            env.update(TLS_CERT=str(tls.cert_path), TLS_KEY="{folder}/key.pem")
+            private_files["key.pem"] = tls.key_pem.decode()
             ca_path = str(tls.ca_path)
     routes = express_routes(mode, https)
     return serve_child(
@@ -140,4 +143,5 @@ def start_express(
         ready=http_ready(ca_path, "/_sessionlab/sessions"),
         insecure_choices=FAITHFUL_INSECURE if mode == "faithful" else (),
         port=port,
+        private_files=private_files,
     )

@@ -2,6 +2,10 @@
 
 Unlike express-session's, it removes expired records without waiting for them to be read:
 an expiry-ordered heap lets ``prune`` pop only what has expired, never scanning live ones.
+Each write pushes an entry, so entries of rewritten or deleted records go stale; once stale
+ones outnumber the records, the heap is rebuilt from the records (amortised O(1) a write), so
+it never holds more than about twice as many entries as there are sessions. ``max_records``
+bounds the records: a new session beyond it is refused (StoreUnavailable, a 503).
 Records live and die with the process, and are not shared between worker processes.
 """
 
@@ -12,7 +16,10 @@ import threading
 import time
 from typing import Any
 
+from ...errors import StoreUnavailable
 from .base import PLAIN, Codec, Record, lock_timeout, reader
+
+SLACK = 32  # heap entries allowed beyond twice the records before a rebuild
 
 
 class MemoryStore:
@@ -26,8 +33,9 @@ class MemoryStore:
 
     kind = "memory"
 
-    def __init__(self, codec: Codec = PLAIN) -> None:
+    def __init__(self, codec: Codec = PLAIN, max_records: int | None = None) -> None:
         self.codec = codec
+        self.max_records = max_records
         # sid -> (json, its format, created, expires)
         self._records: dict[str, tuple[str, int, float, float]] = {}
         self._expiries: list[tuple[float, str]] = []
@@ -50,9 +58,29 @@ class MemoryStore:
     def set(self, record: Record) -> None:
         # Stored as JSON, as a real store would, so callers never share mutable data.
         row = (self.codec.dumps(record.data), self.codec.format, record.created, record.expires)
+        if self.max_records is not None and record.sid not in self._records:
+            self._make_room()
         with self._lock:
             self._records[record.sid] = row
-            heapq.heappush(self._expiries, (record.expires, record.sid))
+            self._push(record.expires, record.sid)
+
+    def _push(self, expires: float, sid: str) -> None:
+        """Add a heap entry (the lock held); rebuild the heap when stale entries pile up."""
+        heapq.heappush(self._expiries, (expires, sid))
+        if len(self._expiries) > 2 * len(self._records) + SLACK:
+            self._expiries = [(row[3], key) for key, row in self._records.items()]
+            heapq.heapify(self._expiries)
+
+    def _make_room(self) -> None:
+        """Refuse a new record when the store is full, after pruning what has expired."""
+        if len(self._records) < (self.max_records or 0):
+            return
+        self.prune()
+        if len(self._records) >= (self.max_records or 0):
+            raise StoreUnavailable(
+                f"the memory store holds its limit of {self.max_records} sessions "
+                "(limits={'sessions': ...}); old ones leave as they expire"
+            )
 
     def destroy(self, sid: str) -> None:
         with self._lock:
@@ -63,7 +91,7 @@ class MemoryStore:
             row = self._records.get(sid)
             if row is not None:
                 self._records[sid] = (row[0], row[1], row[2], expires)
-                heapq.heappush(self._expiries, (expires, sid))
+                self._push(expires, sid)
 
     def all(self) -> list[Record]:
         now = time.time()
@@ -102,7 +130,7 @@ class MemoryStore:
     def __reduce__(self) -> tuple[Any, ...]:
         # Another process gets a new, empty store: a dict cannot be shared (see workers.py).
         # The codec is not sent: the app in that process gives the store its own.
-        return (MemoryStore, ())
+        return (MemoryStore, (PLAIN, self.max_records))
 
     def __repr__(self) -> str:
         return f"MemoryStore({len(self._records)} records)"

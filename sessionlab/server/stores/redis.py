@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import queue
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -88,7 +89,7 @@ class RedisStore:
     ``sl.start()`` starts a private redis-server for it (see redis_server.py).
 
     >>> from sessionlab.server.redis_server import shared_redis_server
-    >>> store = RedisStore(shared_redis_server().url, prefix="doc:")
+    >>> store = shared_redis_server().store(prefix="doc:")
     >>> store.set(Record("abc", {"name": "alice"}, created=0.0, expires=time.time() + 60))
     >>> store.get("abc").data
     {'name': 'alice'}
@@ -97,13 +98,26 @@ class RedisStore:
 
     kind = "redis"
 
-    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, codec: Codec = PLAIN) -> None:
+    def __init__(
+        self, url: str, *, prefix: str = DEFAULT_PREFIX, codec: Codec = PLAIN, server: Any = None
+    ) -> None:
         import redis  # lazily: most sessions never need it
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.codec = codec
         self.url = url
         self.prefix = prefix
-        self.redis = redis.Redis.from_url(url, socket_timeout=10, health_check_interval=30)
+        self.server = server  # the RedisServer this store's data lives in, when the lab runs it
+        # One quick retry: it reconnects a pooled connection broken by a Redis restart; more,
+        # with backoff, would only make a request wait longer for a Redis that is down.
+        self.redis = redis.Redis.from_url(
+            url,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            health_check_interval=30,
+            retry=Retry(NoBackoff(), 1),
+        )
         self.connections = Connections(self.redis.connection_pool)
         self._scan_step = self.redis.register_script(SCAN_STEP)
         self._touch = self.redis.register_script(TOUCH)
@@ -199,7 +213,19 @@ class RedisStore:
             yield batch
 
     def __repr__(self) -> str:
-        return f"RedisStore({self.url!r}, prefix={self.prefix!r})"
+        return f"RedisStore({redact(self.url)!r}, prefix={self.prefix!r})"
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden (a handle's repr is shown in notebooks).
+
+    >>> redact("redis://:s3cret@127.0.0.1:6379/0")
+    'redis://:***@127.0.0.1:6379/0'
+    >>> redact("unix:///tmp/x/redis.sock?db=0&password=s3cret")
+    'unix:///tmp/x/redis.sock?db=0&password=***'
+    """
+    url = re.sub(r"([?&]password=)[^&]*", r"\1***", url)
+    return re.sub(r"(//[^/@]*?:)[^/@]*@", r"\1***@", url)
 
 
 class Connections:

@@ -42,7 +42,8 @@ class ConnectionPool:
     """SQLite connections shared by threads: each statement borrows one and gives it back.
 
     Werkzeug serves every connection in a new thread, so a connection per thread would leave
-    one open file per request behind. The pool holds as many as ran at once, no more.
+    one open file per request behind. The pool holds as many as ran at once, no more. A
+    connection whose statement failed is closed, not returned: the next one is opened afresh.
 
     >>> import tempfile
     >>> pool = ConnectionPool(Path(tempfile.mkdtemp()) / "doc.sqlite3")
@@ -65,8 +66,13 @@ class ConnectionPool:
         db = self._borrow()
         try:
             yield db
-        finally:
-            self._give_back(db)
+        except sqlite3.Error:
+            self._discard(db)
+            raise
+        except BaseException:
+            self._give_back(db)  # the caller's failure, not the connection's
+            raise
+        self._give_back(db)
 
     def _borrow(self) -> sqlite3.Connection:
         if self._closed:
@@ -82,6 +88,14 @@ class ConnectionPool:
         else:
             self._idle.put(db)
 
+    def _discard(self, db: sqlite3.Connection) -> None:
+        """Close a connection that met a failure: it may keep it (one opened on a read-only
+        file stays read-only after the file is writable again), so it is never lent again."""
+        with self._lock:
+            if db in self._opened:
+                self._opened.remove(db)
+        db.close()
+
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
@@ -96,17 +110,22 @@ class ConnectionPool:
         """Execute a statement; return how many rows it changed."""
         db = self._borrow()
         try:
-            return db.execute(sql, params).rowcount
-        finally:
-            self._give_back(db)
+            changed: int = db.execute(sql, params).rowcount
+        except sqlite3.Error:
+            self._discard(db)
+            raise
+        self._give_back(db)
+        return changed
 
     def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         db = self._borrow()
         try:
             row: tuple[Any, ...] | None = db.execute(sql, params).fetchone()
-            return row
-        finally:
-            self._give_back(db)
+        except sqlite3.Error:
+            self._discard(db)
+            raise
+        self._give_back(db)
+        return row
 
     def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self.connection() as db:
