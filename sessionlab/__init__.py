@@ -14,6 +14,8 @@ session server, drive it with a recording client, and look at both halves side b
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -134,6 +136,20 @@ _LAZY = {
     "timeline": ".tables",
     "load_wordlist": ".wordlist",
 }
+
+
+class _Face(types.ModuleType):
+    """Importing a submodule binds it on its package: ``sessionlab.crack``, the module, would
+    then hide ``sl.crack``, the function. Names of the face stay the face's."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _LAZY:
+            self.__dict__.pop(name, None)  # looked up through __getattr__ instead
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Face
 
 
 def __getattr__(name: str) -> Any:
