@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import secrets
 import socket
 import threading
 
@@ -169,7 +170,7 @@ def test_running_a_cell_again_closes_the_store_it_replaces(tmp_path):
 
 def test_a_store_shared_by_the_replacing_server_stays_open(tmp_path):
     store = sl.SQLiteStore(tmp_path / "sessions.sqlite3")
-    sl.start(store=store, name="rotate-shared", secret="x" * 64)
+    sl.start(store=store, name="rotate-shared", secret=secrets.token_hex(32))
     with sl.start(store=store, name="rotate-shared") as lab:  # a new secret, the same store
         lab.client().get("/user/alice")
     assert store.length() == 1
