@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .errors import (
         CannotTest,
         ConfigError,
+        ExposedServerWarning,
         PortInUseError,
         ServiceMissingError,
         SessionlabError,
@@ -99,6 +100,7 @@ _LAZY = {
     "wire": ".diagrams",
     "CannotTest": ".errors",
     "ConfigError": ".errors",
+    "ExposedServerWarning": ".errors",
     "PortInUseError": ".errors",
     "ServiceMissingError": ".errors",
     "SessionlabError": ".errors",
@@ -173,6 +175,7 @@ __all__ = [
     "CannotTest",
     "Client",
     "ConfigError",
+    "ExposedServerWarning",
     "CookieAnatomy",
     "CookieFormat",
     "CookieOptions",

@@ -1,6 +1,7 @@
 """The ``sessionlab`` command: serve the lab's server, or take the tour in a terminal.
 
 sessionlab serve --store sqlite --port 8000    # explore in a browser
+sessionlab serve --workers 2 --store redis://127.0.0.1:6379/0 --port 8001   # behind a balancer
 sessionlab tour --store memory                 # the tutorial's cycle as a timeline
 sessionlab audit http://127.0.0.1:8000         # the session security audit of any app
 """
@@ -17,6 +18,7 @@ import pandas as pd
 
 import sessionlab as sl
 from sessionlab.auditing.cli import add_audit_command
+from sessionlab.server.storage import URL_FORMS, store_from_url
 
 STORES = ["cookie", "memory", "sqlite", "redis"]
 
@@ -44,7 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run a session server until Ctrl-C")
     add_server_options(serve)
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    serve.add_argument("--port", type=int, default=0, help="port to listen on (0: any free)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1, this machine only; anything "
+        "else warns: put the server behind a firewall or a load balancer)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="serve from N worker processes (granian) instead of one thread",
+    )
     serve.set_defaults(run=serve_command)
 
     tour = commands.add_parser("tour", help="run the tutorial's cycle and print the timeline")
@@ -57,7 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", choices=STORES, default="sqlite", help="where sessions live")
+    parser.add_argument(
+        "--store",
+        type=store_option,
+        default=os.environ.get("SESSIONLAB_STORE", "sqlite"),
+        metavar="STORE",
+        help=f"where sessions live: {', '.join(STORES)}, or a URL shared by several servers "
+        f"({URL_FORMS}); default $SESSIONLAB_STORE, else sqlite. Prefer the variable for "
+        "a URL with a password",
+    )
     parser.add_argument(
         "--secret",
         default=os.environ.get("SESSIONLAB_SECRET"),
@@ -67,11 +89,53 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default="sessionlab", help="the session cookie's name")
 
 
+def store_option(value: str) -> str:
+    """A store name, or a URL (checked when the server opens it)."""
+    if value in STORES or "://" in value:
+        return value
+    raise argparse.ArgumentTypeError(
+        f"invalid choice: {value!r} (choose from {', '.join(STORES)}, or a URL: {URL_FORMS})"
+    )
+
+
+def open_store_option(store: str, name: str) -> str | sl.Store:
+    """A URL becomes the store it names (under this server's key prefix, as
+    ``store="redis"`` uses, so servers with the same ``--name`` share their sessions)."""
+    if "://" not in store:
+        return store
+    return store_from_url(store, instance_path=os.getcwd(), prefix=f"sess:{name}:")
+
+
 def serve_command(args: argparse.Namespace) -> int:
-    lab = sl.start(store=args.store, secret=args.secret, name=args.name, port=args.port)
-    print(f"sessionlab: {args.store} sessions at {lab.url}/user/alice  (Ctrl-C to stop)")
+    store = open_store_option(args.store, args.name)
+    try:
+        lab = sl.start(
+            store=store,
+            secret=args.secret,
+            name=args.name,
+            port=args.port,
+            host=args.host,
+            workers=args.workers,
+        )
+    except BaseException:
+        if not isinstance(store, str):
+            store.close()
+        raise
+    where = "" if args.workers is None else f", {args.workers} worker processes"
+    print(
+        f"sessionlab: {store_label(args.store)} sessions at {lab.url}/user/alice{where}  "
+        "(Ctrl-C to stop)",
+        flush=True,
+    )
     if lab.insecure_choices:
         print(f"insecure, for teaching: {', '.join(lab.insecure_choices)}", flush=True)
+    if "://" in args.store and args.secret is None:
+        print(
+            "note: this server made its own random secret; servers that share a store must "
+            "share one: set SESSIONLAB_SECRET the same for all",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         while lab.running:
             time.sleep(0.5)
@@ -79,11 +143,26 @@ def serve_command(args: argparse.Namespace) -> int:
         print("\nstopping")
     finally:
         lab.stop()
+        if not isinstance(store, str):
+            store.close()
     return 0
 
 
+def store_label(store: str) -> str:
+    """What to print for a store: its name, or its URL without a password.
+
+    >>> store_label("redis://:hunter2@db.internal:6379/0")
+    'redis://db.internal:6379/0'
+    """
+    if "@" not in store:
+        return store
+    scheme, _, rest = store.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
 def tour_command(args: argparse.Namespace) -> int:
-    with sl.start(store=args.store, secret=args.secret, name=args.name) as lab:
+    store = open_store_option(args.store, args.name)
+    with sl.start(store=store, secret=args.secret, name=args.name) as lab:
         client = lab.client()
         client.cycle(args.user)
         print(

@@ -55,9 +55,14 @@ class StoreNotSharedWarning(SessionlabWarning):
     """Worker processes cannot share this store: sessions will be lost at random."""
 
 
+class ExposedServerWarning(SessionlabWarning):
+    """A server listens on more than this machine's loopback: others can reach it."""
+
+
 __all__ = [
     "CannotTest",
     "ConfigError",
+    "ExposedServerWarning",
     "PortInUseError",
     "ServiceMissingError",
     "SessionLockTimeout",

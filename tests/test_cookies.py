@@ -6,24 +6,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import select
+import re
 import shutil
 import subprocess
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import requests
 from flask import Flask, session
+from test_zoo import need_runtime
 
 import sessionlab as sl
-from conftest import need_service
 from sessionlab.cookies import sign_sessionlab
 from sessionlab.crack import tamper
+from sessionlab.server.frameworks.express import node_modules
 
 SEED = "some secret key"
 STRONG = "8c1f0b7e4a9d2c6e1f3a5b7c9d0e2f4a6b8c0d1e3f5a7b9c0d2e4f6a8b0c1d3e"
-EXPRESS_DIR = Path(__file__).parent / "express"
 
 
 # -- Flask: cookies from Flask's own SecureCookieSessionInterface -------------------------
@@ -134,40 +133,10 @@ def test_sessionlab_cookie_matches_the_server_signer():
 
 @pytest.fixture(scope="module")
 def express():
-    """Start the seed's Express app (tests/express/server.js) with a given secret."""
-    node = shutil.which("node")
-    need_service(node is not None, "node is missing: apt-get install nodejs npm")
-    if not (EXPRESS_DIR / "node_modules" / "express-session").is_dir():
-        npm = shutil.which("npm")
-        need_service(npm is not None, "npm is missing: apt-get install npm")
-        installed = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=EXPRESS_DIR,
-            timeout=300,
-            check=False,
-        )
-        need_service(installed.returncode == 0, "npm ci failed in tests/express")
-    processes: list[subprocess.Popen] = []
-
-    def start(secret: str | list[str]) -> str:
-        encoded = secret if isinstance(secret, str) else json.dumps(secret)
-        process = subprocess.Popen(
-            [node, "server.js"],
-            cwd=EXPRESS_DIR,
-            env={**os.environ, "SECRET": encoded},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        processes.append(process)
-        ready, _, _ = select.select([process.stdout], [], [], 15)
-        line = process.stdout.readline() if ready else ""
-        assert line.startswith("listening on "), f"express did not start: {line!r}"
-        return f"http://127.0.0.1:{int(line.split()[-1])}"
-
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=5)
+    """The seed's Express app, unchanged (its secret is the tutorial's SEED)."""
+    need_runtime("express")
+    with sl.start(server="express", name="t-cookies-express") as lab:
+        yield lab.url
 
 
 def express_login(url: str, user: str = "alice") -> tuple[requests.Session, str]:
@@ -178,23 +147,30 @@ def express_login(url: str, user: str = "alice") -> tuple[requests.Session, str]
     return http, wire_value
 
 
+def sign_in_node(value: str, secret: str) -> str:
+    """express-session's own signer (cookie-signature, a dependency of express-session)."""
+    script = "console.log(require('cookie-signature').sign(process.argv[1], process.argv[2]))"
+    done = subprocess.run(
+        [shutil.which("node") or "node", "-e", script, value, secret],
+        env={**os.environ, "NODE_PATH": str(node_modules())},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
 def test_reference_worked_example_matches_express_session_signer(express):
-    url = express(SEED)
-
-    signed_by_node = requests.get(
-        f"{url}/sign", params={"value": "abc", "secret": SEED}, timeout=5
-    ).text
-
     expected = "s:abc.4n49lb1e6wSwqj3z/eJ/L/KrMgdgrdZXCS1ZU/V87VY"
-    assert "s:" + signed_by_node == expected == sl.sign_express("abc", SEED)
+    assert "s:" + sign_in_node("abc", SEED) == expected == sl.sign_express("abc", SEED)
     assert sl.sign_express("abc", SEED, encoded=True) == (
         "s%3Aabc.4n49lb1e6wSwqj3z%2FeJ%2FL%2FKrMgdgrdZXCS1ZU%2FV87VY"
     )
 
 
 def test_express_session_cookie_decodes_verifies_and_resigns(express):
-    url = express(SEED)
-    _, wire_value = express_login(url)
+    _, wire_value = express_login(express)
 
     anatomy = sl.decode_cookie(wire_value)
 
@@ -207,7 +183,7 @@ def test_express_session_cookie_decodes_verifies_and_resigns(express):
 
 
 def test_express_cookie_with_the_seed_secret_is_cracked(express):
-    _, wire_value = express_login(express(SEED))
+    _, wire_value = express_login(express)
 
     result = sl.crack(wire_value, progress=False)
 
@@ -215,26 +191,40 @@ def test_express_cookie_with_the_seed_secret_is_cracked(express):
 
 
 def test_express_accepts_our_signature_and_refuses_a_tampered_one(express):
-    url = express(SEED)
-    http, wire_value = express_login(url)
+    _, wire_value = express_login(express)
     sid = sl.decode_cookie(wire_value).payload
 
     resigned = requests.get(
-        f"{url}/user", cookies={"connect.sid": sl.sign_express(sid, SEED, encoded=True)}, timeout=5
+        f"{express}/user",
+        cookies={"connect.sid": sl.sign_express(sid, SEED, encoded=True)},
+        timeout=5,
     )
     tampered = requests.get(
-        f"{url}/user", cookies={"connect.sid": tamper(wire_value, "signature")}, timeout=5
+        f"{express}/user", cookies={"connect.sid": tamper(wire_value, "signature")}, timeout=5
     )
 
     assert resigned.text.startswith("alice<br />")
     assert tampered.text == "user logged out!"
 
 
-def test_express_with_a_secret_list_signs_with_the_first(express):
-    url = express(["new " + STRONG, SEED])
-    _, wire_value = express_login(url)
+def test_express_with_a_secret_list_signs_with_the_first_and_accepts_the_old():
+    need_runtime("express")
+    new, old = "new " + STRONG, STRONG
+    with sl.start(
+        server="express", mode="recommended", secret=[new, old], name="t-cookies-rotation"
+    ) as lab:
+        client = lab.client()
+        form = client.get("/login").text
+        token = re.search(r'name="_csrf" value="([^"]+)"', form).group(1)
+        client.post("/login", data={"user": "alice", "_csrf": token})
+        wire_value = client.cookies["sid"]
+        sid = sl.decode_cookie(wire_value).payload
+        with_old_key = requests.get(
+            f"{lab.url}/user", cookies={"sid": sl.sign_express(sid, old, encoded=True)}, timeout=5
+        )
 
-    assert sl.signed_with(wire_value, ["new " + STRONG, SEED]) == 0
+    assert sl.signed_with(wire_value, [new, old]) == 0
+    assert with_old_key.text.startswith("alice<br />")
 
 
 # -- auto-detection ------------------------------------------------------------------------

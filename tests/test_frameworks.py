@@ -109,6 +109,16 @@ def test_a_missing_runtime_is_one_error_with_the_install_command(server, missing
         sl.start(server=server, name=f"t-missing-{server}")
 
 
+def test_express_takes_a_list_of_secrets_and_no_other_framework_does():
+    from sessionlab.server.frameworks.express import express_secret
+
+    assert json.loads(express_secret(["new" * 11, "old" * 11])) == ["new" * 11, "old" * 11]
+    with pytest.raises(sl.ConfigError, match="non-empty list of strings"):
+        express_secret([])
+    with pytest.raises(sl.ConfigError, match="takes one secret string"):
+        sl.start(server="php", secret=["a", "b"])
+
+
 def test_an_unknown_server_or_a_flask_option_is_refused():
     with pytest.raises(sl.ConfigError, match="server must be one of"):
         sl.start(server="rails")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
 import subprocess
 import sys
 import threading
 import time
 
 import pytest
+from redis.exceptions import ResponseError
 
 import sessionlab as sl
 from sessionlab.server import redis_server
@@ -19,10 +22,15 @@ from tests.conftest import need_service
 
 
 @pytest.fixture(scope="module")
-def redis_url():
+def private_redis():
     need_service(redis_server.redis_server_binary() is not None, "redis-server is not installed")
     with redis_server.RedisServer() as server:
-        yield server.url
+        yield server
+
+
+@pytest.fixture(scope="module")
+def redis_url(private_redis):
+    return private_redis.url
 
 
 @pytest.fixture
@@ -141,3 +149,74 @@ def test_private_server_started_from_a_thread_outlives_that_thread(redis_url):
         time.sleep(1.0)  # a parent-death signal would have ended the server by now
         assert server.running
         assert RedisStore(server.url, prefix="t:thread:").length() == 0
+
+
+def test_the_private_server_is_reached_through_a_unix_socket_only_this_user_opens(
+    private_redis, request
+):
+    socket_path = private_redis.socket_path
+    assert stat.S_ISSOCK(os.stat(socket_path).st_mode)
+    assert stat.S_IMODE(os.stat(socket_path).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(socket_path.parent).st_mode) == 0o700
+    over_socket = RedisStore(private_redis.socket_url, prefix=f"t:{request.node.name}:")
+    over_tcp = RedisStore(private_redis.url, prefix=f"t:{request.node.name}:")
+    try:
+        over_socket.set(record("s1", name="ann"))
+        assert over_tcp.get("s1").data == {"name": "ann"}  # one server, two ways in
+        # The lab's own store="redis" goes through the socket.
+        with sl.start(store="redis", name="t-redis-socket") as lab:
+            assert lab.store.url.startswith("unix://")
+            client = lab.client()
+            client.get("/user/bo")
+            assert client.get("/user").text.startswith("bo<br />")
+    finally:
+        over_socket.clear()
+        over_socket.close()
+        over_tcp.close()
+
+
+def test_a_dropped_connection_is_replaced_and_the_command_tried_again(store):
+    store.set(record("s1", name="cy"))
+    lent = store.connections._idle.qsize()
+    assert lent >= 1  # the hot path keeps its connections between commands
+    # Redis drops every client connection (as a restart or an idle timeout would).
+    store.redis.client_kill_filter(_type="normal", skipme=False)
+    assert store.get("s1").data == {"name": "cy"}  # retried once, on a new connection
+    store.destroy("s1")
+    assert store.get("s1") is None
+
+
+def test_an_error_reply_is_raised_and_its_connection_never_lent_again(store):
+    store.get("warm-up")
+    idle = store.connections._idle.qsize()
+    with pytest.raises(ResponseError):
+        store.connections.command("NO-SUCH-COMMAND")
+    assert store.connections._idle.qsize() == idle - 1  # that connection was dropped
+    store.set(record("s2", name="di"))
+    assert store.get("s2").data == {"name": "di"}
+
+
+def test_a_forked_process_uses_connections_of_its_own(redis_url):
+    """A worker that inherits the store must not share its parent's sockets (replies
+    would interleave): after a fork, the first command opens a connection of its own."""
+    script = (
+        "import os, sys\n"
+        "from sessionlab.server.stores import Record, RedisStore\n"
+        f"store = RedisStore({redis_url!r}, prefix='t:fork:')\n"
+        "store.set(Record('p', {'n': 1}, created=0.0, expires=float('inf')))\n"
+        "inherited = store.connections._idle.get_nowait()\n"
+        "store.connections._idle.put(inherited)\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    ok = store.get('p').data == {'n': 1}\n"
+        "    fresh = store.connections._idle.get_nowait()\n"
+        "    os._exit(0 if ok and fresh is not inherited else 3)\n"
+        "_, status = os.waitpid(child, 0)\n"
+        "assert store.get('p').data == {'n': 1}  # the parent's connection still in step\n"
+        "store.clear()\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -39,6 +39,7 @@ from .formats import (
     Secret,
     b64url,
     decode_b64url,
+    json_payload_row,
     payload_bytes,
 )
 
@@ -131,14 +132,7 @@ class DjangoSignedCookie(CookieFormat):
     def rows(self, anatomy: CookieAnatomy) -> list[Row]:
         payload_part, stamp, _ = anatomy.value.split(":")
         return [
-            (
-                "payload",
-                payload_part,
-                anatomy.payload if not anatomy.problem else f"({anatomy.problem})",
-                "the whole session: base64url JSON"
-                + (", zlib-compressed (leading '.')" if anatomy.compressed else "")
-                + "; readable by anyone, no key needed",
-            ),
+            json_payload_row(anatomy, payload_part),
             _timestamp_row(
                 anatomy, f":{stamp}", "base62 seconds; refused after SESSION_COOKIE_AGE"
             ),

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..routes import Routes
+from .processes import HOST, reachable
 from .stores import Store
 
 if TYPE_CHECKING:  # imported when first used: worker processes need neither
@@ -75,7 +76,7 @@ class LabServer:
         insecure_choices: Sequence[str] = (),
         kind: str = "sessionlab",
         app: Any = None,
-        host: str = "127.0.0.1",
+        host: str | None = None,
     ) -> None:
         self.name = name
         self.runner = runner
@@ -87,12 +88,15 @@ class LabServer:
         self.insecure_choices = list(insecure_choices)
         self.kind = kind  # what serves: "sessionlab", "flask-session", ...
         self.app = app  # the Flask app, when it runs in this process
-        self.host = host  # the name in its URL; it listens on 127.0.0.1 whatever the name
+        # The name in its URL: a name given (attacker.localhost, on 127.0.0.1 whatever the
+        # name), else where the runner listens (127.0.0.1 unless start(host=...) said otherwise).
+        self.host = host or reachable(getattr(runner, "host", HOST))
         self._stopped = False
 
     @property
     def url(self) -> str:
-        return f"{self.runner.scheme}://{self.host}:{self.runner.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.runner.scheme}://{host}:{self.runner.port}"
 
     @property
     def port(self) -> int:

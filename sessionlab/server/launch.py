@@ -15,6 +15,7 @@ from ..routes import Routes
 from .app import create_app, lab_state
 from .config import CookieOptions, LabConfig, Timeouts
 from .handle import LabServer, register, stop
+from .processes import HOST, check_host
 from .secret_check import check_secret
 from .sessions import events_logger_name
 from .stores import Store
@@ -35,6 +36,7 @@ def start(
     workers: int | None = None,
     profile: str = "seed",
     server: str = "flask",
+    host: str = HOST,
     **app_options: Any,
 ) -> LabServer:
     """Start a session server on 127.0.0.1 and return it once it accepts requests.
@@ -56,7 +58,8 @@ def start(
     and a ``__Host-`` Secure cookie over local TLS (see hardened.py):
     ``lab.client()`` trusts its certificate. ``workers=N`` serves from N worker processes
     (granian) instead of a thread (see workers.py); ``lock=True`` makes the requests of
-    one session wait for each other (see locking.py).
+    one session wait for each other (see locking.py). ``host`` is where it listens:
+    127.0.0.1, unless you say otherwise, which warns (:class:`ExposedServerWarning`).
 
     >>> import sessionlab as sl
     >>> lab = sl.start(store="memory", name="doc")
@@ -79,15 +82,22 @@ def start(
             options.setdefault("mode", "recommended")
         elif server in ("django", "php") and profile == "hardened":
             options.setdefault("mode", "hardened")
-        if isinstance(secret, list | tuple):
+        if isinstance(secret, list | tuple) and server != "express":
             raise ConfigError(f"server={server!r} takes one secret string, not a list")
-        if store != "sqlite" or cookie is not None or workers is not None or rolling:
+        if (
+            store != "sqlite"
+            or cookie is not None
+            or workers is not None
+            or rolling
+            or host != HOST
+        ):
             raise ConfigError(
-                f"store, cookie, workers and rolling are sessionlab's options; "
+                f"store, cookie, workers, rolling and host are sessionlab's options; "
                 f"server={server!r} keeps its own defaults (see its mode= and backend=)"
             )
         return start_framework(server, **options)
     name = name or "sessionlab"
+    check_host(host)
     if secret is not None:
         for message in check_secret(secret):
             warnings.warn(message, WeakSecretWarning, stacklevel=2)
@@ -108,7 +118,7 @@ def start(
     if workers is not None:
         from .workers import start_workers  # only when worker processes are asked for
 
-        return register(start_workers(config, workers=workers, port=port))
+        return register(start_workers(config, workers=workers, port=port, host=host))
     app = create_app(config)
     try:
         tls = local_tls() if config.profile == "hardened" else None  # requests: Secure needs https
@@ -117,6 +127,7 @@ def start(
             port=port,
             tls=tls.server_context() if tls else None,
             events_from=events_logger_name(config.name),
+            host=host,
         )
     except BaseException:
         if isinstance(store, str):  # the store was made for this server, which never ran

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import ipaddress
 import os
 import queue
 import signal
@@ -24,14 +25,15 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from ..errors import PortInUseError, StartError
+from ..errors import ConfigError, ExposedServerWarning, PortInUseError, StartError
 
-HOST = "127.0.0.1"  # never another interface: the lab only ever talks to this machine
+HOST = "127.0.0.1"  # the default, and all the lab itself ever uses: this machine only
 EVENT_PREFIX = "sessionlab-event: "  # how a child's log marks the security events it logs
 
 Started = Future[subprocess.Popen[bytes]]
@@ -80,6 +82,48 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def check_host(host: str) -> str:
+    """Refuse what is not an IP address; warn when it is not 127.0.0.1. Returns ``host``.
+
+    A lab server has no login of its own to protect it and, in the lab, a teaching secret
+    or sessions anyone may read: it listens on 127.0.0.1 unless told otherwise, and being
+    told otherwise deserves a warning (``sessionlab serve --host`` for servers behind a
+    load balancer on other machines).
+
+    >>> check_host("127.0.0.1")
+    '127.0.0.1'
+    >>> check_host("lab.example")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    sessionlab.errors.ConfigError: host must be an IP address to listen on ...
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(
+            f"host must be an IP address to listen on (127.0.0.1, the default; 0.0.0.0 for "
+            f"every interface), not {host!r}"
+        ) from None
+    if host != HOST:
+        warnings.warn(
+            f"listening on {host}, not {HOST}: anyone who can reach this address can use the "
+            "server. Put it behind a firewall or a load balancer, serve it over TLS, and "
+            "give it a strong secret (SESSIONLAB_SECRET).",
+            ExposedServerWarning,
+            stacklevel=3,
+        )
+    return host
+
+
+def reachable(host: str) -> str:
+    """The address to connect to for a server listening on ``host`` (the wildcard
+    addresses are reached on loopback).
+
+    >>> reachable("0.0.0.0"), reachable("::"), reachable("127.0.0.1")
+    ('127.0.0.1', '::1', '127.0.0.1')
+    """
+    return {"0.0.0.0": HOST, "::": "::1"}.get(host, host)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
@@ -87,9 +131,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def port_answers(port: int, timeout: float = 0.5) -> bool:
-    """Does something accept connections on this port of 127.0.0.1?"""
-    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=timeout):
+def port_answers(port: int, timeout: float = 0.5, host: str = HOST) -> bool:
+    """Does something accept connections on this port of 127.0.0.1 (or of ``host``)?"""
+    address = (reachable(host), port)
+    with contextlib.suppress(OSError), socket.create_connection(address, timeout=timeout):
         return True
     return False
 
@@ -121,8 +166,10 @@ class ChildServer:
         startup_timeout: float = 30.0,
         stop_signal: int = signal.SIGINT,
         pass_fds: Sequence[int] = (),
+        host: str = HOST,
     ) -> None:
         self.port = port or free_port()
+        self.host = host  # where the child listens: readiness is checked there
         self._folder = tempfile.TemporaryDirectory(prefix="sessionlab-child-")
         self.folder = Path(self._folder.name)  # private (0700): logs, options, ready files
         self.log_path = self.folder / "server.log"
@@ -151,7 +198,9 @@ class ChildServer:
                 start_new_session=True,  # its own process group: stop() ends its children too
             )
         deadline = time.monotonic() + self.startup_timeout
-        while not (port_answers(self.port, 0.2) and (self.ready is None or self.ready())):
+        while not (
+            port_answers(self.port, 0.2, self.host) and (self.ready is None or self.ready())
+        ):
             if not self.running or time.monotonic() > deadline:
                 raise self._failure()
             time.sleep(0.02)

@@ -59,6 +59,11 @@ class RedisServer:
         self._child = start_on_free_port(make)
         self.port = self._child.port
         self.url = f"redis://{HOST}:{self.port}/0"
+        # The same server through a Unix socket in the child's private (0700) folder: only
+        # this user can reach it, and a round trip costs less than over TCP (the lab's own
+        # stores use it; bench/hot_path.py measured a GET at 23 µs of CPU against 30).
+        self.socket_path = self._child.folder / "redis.sock"
+        self.socket_url = f"unix://{self.socket_path}?db=0"
         atexit.register(self.stop)
 
     @property
@@ -100,4 +105,6 @@ def redis_arguments(port: int) -> list[str]:
         "--daemonize", "no",
         "--logfile", "",
         "--loglevel", "warning",
+        "--unixsocket", "{folder}/redis.sock",
+        "--unixsocketperm", "700",
     ]  # fmt: skip

@@ -29,7 +29,7 @@ def open_store(store: str | Store, *, name: str = "sessionlab") -> Store:
     if store == "sqlite":
         return SQLiteStore()
     if store == "redis":
-        return RedisStore(shared_redis_server().url, prefix=f"sess:{name}:")
+        return RedisStore(shared_redis_server().socket_url, prefix=f"sess:{name}:")
     if store == "cookie":  # the session is in the cookie: nothing on the server to list
         return UnlistedStore()
     raise ConfigError(f"unknown store {store!r}: choose one of {', '.join(sorted(STORE_NAMES))}")

@@ -23,21 +23,22 @@ from .processes import HOST
 ACCESS_LOG_LINES = 10_000
 
 
-def listen(port: int) -> socket.socket:
-    """A listening socket on 127.0.0.1; a busy port gets a message naming the fix.
+def listen(port: int, host: str = HOST) -> socket.socket:
+    """A listening socket on 127.0.0.1 (or ``host``); a busy port gets a message naming the fix.
 
     Bound here rather than by Werkzeug, which prints and exits on a busy port. SO_REUSEADDR
     lets a server restart on the port it just left while old connections linger (TIME_WAIT).
     """
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listening.bind((HOST, port))
+        listening.bind((host, port))
         listening.listen(128)
     except OSError as error:
         listening.close()
         raise PortInUseError(
-            f"cannot listen on {HOST}:{port} ({error.strerror}): "
+            f"cannot listen on {host}:{port} ({error.strerror}): "
             "pass port=0 to let the system pick a free port",
         ) from error
     return listening
@@ -58,11 +59,13 @@ class ThreadRunner:
         port: int = 0,
         tls: ssl.SSLContext | None = None,
         events_from: str | None = None,
+        host: str = HOST,
     ) -> None:
-        listening = listen(port)
+        self.host = host
+        listening = listen(port, host)
         try:
             self._server: BaseWSGIServer = make_server(
-                HOST,
+                host,
                 listening.getsockname()[1],
                 app,
                 threaded=True,

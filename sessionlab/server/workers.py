@@ -60,11 +60,14 @@ def start_workers(
     server: str = "granian",
     threads: int = THREADS,
     startup_timeout: float = 30.0,
+    host: str = HOST,
 ) -> LabServer:
     """Run the app of ``config`` in ``workers`` processes; return when all are up.
 
     ``config`` may also be ``start()``'s keyword arguments. ``server``: "granian" (the
     default, by measurement) or "gunicorn" (gthread workers, from the ``[bench]`` extra).
+    ``host``: where to listen (127.0.0.1; anything else is the caller's explicit choice,
+    checked and warned about by ``start()``).
     """
     if isinstance(config, dict):
         config = LabConfig.from_options(**config)
@@ -75,7 +78,9 @@ def start_workers(
         # The workers open the same store (stores pickle as what names them).
         options = encode(replace(config, store=store) if config.server_side else config)
         runner = start_on_free_port(
-            lambda free: WorkerRunner(options, workers, free, server, threads, startup_timeout),
+            lambda free: WorkerRunner(
+                options, workers, free, server, threads, startup_timeout, host
+            ),
             port=port,
         )
     except BaseException:
@@ -129,12 +134,20 @@ class WorkerRunner:
     scheme = "http"
 
     def __init__(
-        self, options: bytes, workers: int, port: int, server: str, threads: int, timeout: float
+        self,
+        options: bytes,
+        workers: int,
+        port: int,
+        server: str,
+        threads: int,
+        timeout: float,
+        host: str = HOST,
     ) -> None:
         self.workers = workers
+        self.host = host
         self.access_log: deque[str] = deque(maxlen=1)  # the workers keep no access log
         self._options = options
-        self._listener = bind(port) if server == "gunicorn" else None  # gunicorn takes a socket
+        self._listener = bind(port, host) if server == "gunicorn" else None  # takes a socket
         if self._listener is not None:
             port = self._listener.getsockname()[1]
             command = [
@@ -145,7 +158,7 @@ class WorkerRunner:
             command = [
                 sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
                 "--workers", str(workers), "--blocking-threads", str(threads),
-                "--host", HOST, "--port", "{port}", "--log-level", "warning",
+                "--host", host, "--port", "{port}", "--log-level", "warning",
                 "--workers-kill-timeout", "2", "sessionlab.server.workers:worker_app",
             ]  # fmt: skip
         self.child = ChildServer(
@@ -159,6 +172,7 @@ class WorkerRunner:
             ready=self.all_ready,
             startup_timeout=timeout,
             pass_fds=(self._listener.fileno(),) if self._listener is not None else (),
+            host=host,
         )
         self.port = self.child.port
 
@@ -208,15 +222,15 @@ def write_private(path: Path, data: bytes) -> None:
         file.write(data)
 
 
-def bind(port: int) -> socket.socket:
-    listener = socket.socket()
+def bind(port: int, host: str = HOST) -> socket.socket:
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listener.bind((HOST, port))
+        listener.bind((host, port))
     except OSError as error:
         listener.close()
         raise PortInUseError(
-            f"cannot listen on {HOST}:{port} ({error.strerror}): "
+            f"cannot listen on {host}:{port} ({error.strerror}): "
             "pass port=0 to let the system pick a free port"
         ) from error
     listener.listen(2048)

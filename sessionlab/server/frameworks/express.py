@@ -3,8 +3,9 @@
 ``mode="faithful"``: the tutorial unchanged: ``session({secret: 'some secret key'})`` and
 express-session's defaults (a stored session for every cookieless visit, no cookie cleared
 at logout, the name echoed unescaped). ``mode="recommended"``: express-session's README
-advice (see app.js): a strong secret, SameSite=Lax, a new id at login, POST login and logout
-with a CSRF token, server-side timeouts, and over ``https=True`` a ``__Host-`` Secure cookie.
+advice (see app.js): a strong secret (or a list, newest first, for key rotation),
+SameSite=Lax, a new id at login, POST login and logout with a CSRF token, server-side
+timeouts, and over ``https=True`` a ``__Host-`` Secure cookie.
 
 express and express-session are pinned by express_app/package-lock.json and installed
 with ``npm ci`` on first use into a cache folder named after the lockfile's hash
@@ -15,10 +16,12 @@ through ``NODE_PATH``, so app.js keeps the tutorial's plain ``require("express")
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ...errors import ConfigError, StartError
@@ -83,12 +86,23 @@ def express_routes(mode: str, https: bool) -> Routes:
     )
 
 
+def express_secret(secret: str | Sequence[str] | None) -> str:
+    """SESSION_SECRET for app.js: one string, or a JSON array (newest first) for rotation."""
+    if secret is None:
+        return secrets.token_urlsafe(32)
+    if isinstance(secret, str):
+        return secret
+    if not secret or not all(isinstance(key, str) for key in secret):
+        raise ConfigError("secret: a string, or a non-empty list of strings (newest first)")
+    return json.dumps(list(secret))
+
+
 def start_express(
     *,
     name: str = "express",
     mode: str = "faithful",
     https: bool = False,
-    secret: str | None = None,
+    secret: str | Sequence[str] | None = None,
     idle_timeout: float | None = None,
     absolute_timeout: float | None = None,
     port: int = 0,
@@ -102,7 +116,7 @@ def start_express(
     env = {"MODE": mode, "PORT": "{port}", "NODE_PATH": str(node_modules())}
     ca_path = None
     if mode == "recommended":
-        env["SESSION_SECRET"] = secret or secrets.token_urlsafe(32)
+        env["SESSION_SECRET"] = express_secret(secret)
         if idle_timeout:
             env["IDLE_TIMEOUT"] = str(idle_timeout)
         if absolute_timeout:

@@ -10,6 +10,11 @@ swaps that prefix and the TTL in one atomic step and leaves the JSON byte for by
 read-only request cannot undo a concurrent write, and a destroyed session stays destroyed.
 Listing uses SCAN, never KEYS, so a big keyspace never blocks the server.
 
+The hot path's commands (GET on every request, SET, DEL) go straight to a connection of
+the store's own (see :class:`Connections`): redis-py's ``Redis.get`` spends two thirds of
+its CPU on what sits around the round trip (retries, events, metrics). Nothing is cached:
+every request reads Redis, so a write or a logout on another worker is seen at once.
+
 redis-py is imported when a RedisStore is made, not when sessionlab is imported.
 """
 
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import queue
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -97,6 +104,7 @@ class RedisStore:
         self.url = url
         self.prefix = prefix
         self.redis = redis.Redis.from_url(url, socket_timeout=10, health_check_interval=30)
+        self.connections = Connections(self.redis.connection_pool)
         self._scan_step = self.redis.register_script(SCAN_STEP)
         self._touch = self.redis.register_script(TOUCH)
 
@@ -104,7 +112,7 @@ class RedisStore:
         return self.prefix + sid
 
     def get(self, sid: str) -> Record | None:
-        value = self.redis.get(self.key(sid))
+        value = self.connections.command("GET", self.key(sid))
         if not isinstance(value, bytes):  # None: no such key (the client does not decode)
             return None
         record = decode(sid, value, self.codec)
@@ -113,16 +121,16 @@ class RedisStore:
     def set(self, record: Record) -> None:
         value = encode(record, self.codec)
         if record.expires == float("inf"):
-            self.redis.set(self.key(record.sid), value)
+            self.connections.command("SET", self.key(record.sid), value)
             return
         ttl_ms = int((record.expires - time.time()) * 1000)
         if ttl_ms <= 0:
             self.destroy(record.sid)  # already expired: nothing to keep
         else:
-            self.redis.set(self.key(record.sid), value, px=ttl_ms)
+            self.connections.command("SET", self.key(record.sid), value, "PX", ttl_ms)
 
     def destroy(self, sid: str) -> None:
-        self.redis.delete(self.key(sid))
+        self.connections.command("DEL", self.key(sid))
 
     def touch(self, sid: str, expires: float) -> None:
         ttl_ms = max(1, int((expires - time.time()) * 1000))
@@ -167,6 +175,7 @@ class RedisStore:
         return 0
 
     def close(self) -> None:
+        self.connections.close()
         self.redis.close()
 
     def locks(self, lease: float = 30.0) -> RedisLocks:
@@ -191,6 +200,55 @@ class RedisStore:
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r}, prefix={self.prefix!r})"
+
+
+class Connections:
+    """Connections of the store's own, each lent to one thread per command: one command,
+    one round trip, none of redis-py's per-call machinery around it.
+
+    Made by the redis-py pool (so with its URL's options: socket, TLS, password,
+    database), kept in a queue that threads share. A connection that fails is dropped and
+    the command tried once more on a new one, as redis-py retries; the second failure is
+    raised, as redis-py's own errors. A process that inherited the store from its parent
+    (fork) starts with connections of its own.
+    """
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pid = os.getpid()
+
+    def command(self, *args: Any) -> Any:
+        from redis.exceptions import ConnectionError, TimeoutError
+
+        if self._pid != os.getpid():  # forked: the parent's sockets are not ours
+            self._idle, self._pid = queue.SimpleQueue(), os.getpid()
+        for attempt in (1, 2):
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                connection = self.pool.make_connection()
+            try:
+                connection.send_packed_command(connection.pack_command(*args), False)
+                reply = connection.read_response()
+            except (ConnectionError, TimeoutError, OSError):
+                connection.disconnect()  # dropped: never lent again
+                if attempt == 2:
+                    raise
+                continue
+            except BaseException:
+                connection.disconnect()  # a reply may still be on its way: not reusable
+                raise
+            self._idle.put(connection)
+            return reply
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().disconnect()
+            except queue.Empty:
+                return
 
 
 def reopen(url: str, prefix: str) -> RedisStore:

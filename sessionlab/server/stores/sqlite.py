@@ -62,19 +62,25 @@ class ConnectionPool:
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
-        if self._closed:
-            raise StoreClosedError(f"the SQLite store at {self.path} is closed")
-        try:
-            db = self._idle.get_nowait()
-        except queue.Empty:
-            db = self._open()
+        db = self._borrow()
         try:
             yield db
         finally:
-            if self._closed:
-                db.close()  # closed while lent out: do not hand it out again
-            else:
-                self._idle.put(db)
+            self._give_back(db)
+
+    def _borrow(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreClosedError(f"the SQLite store at {self.path} is closed")
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._open()
+
+    def _give_back(self, db: sqlite3.Connection) -> None:
+        if self._closed:
+            db.close()  # closed while lent out: do not hand it out again
+        else:
+            self._idle.put(db)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
@@ -84,14 +90,23 @@ class ConnectionPool:
             self._opened.append(db)
         return db
 
+    # run and fetchone are the hot path's: borrowed without a generator-based context.
+
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """Execute a statement; return how many rows it changed."""
-        with self.connection() as db:
+        db = self._borrow()
+        try:
             return db.execute(sql, params).rowcount
+        finally:
+            self._give_back(db)
 
     def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        with self.connection() as db:
-            return db.execute(sql, params).fetchone()
+        db = self._borrow()
+        try:
+            row: tuple[Any, ...] | None = db.execute(sql, params).fetchone()
+            return row
+        finally:
+            self._give_back(db)
 
     def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self.connection() as db:

@@ -59,9 +59,13 @@ if (MODE === "faithful") {
     res.send('<br />logged out!<br /><a href="/user">Check Session</a>');
   });
 } else if (MODE === "recommended") {
-  const secret = process.env.SESSION_SECRET;
-  if (!secret || secret.length < 32) {
-    console.error("SESSION_SECRET must hold at least 32 characters");
+  // One secret, or a JSON array of them, newest first: express-session signs with the first
+  // and accepts a cookie signed with any (key rotation).
+  const raw = process.env.SESSION_SECRET || "";
+  const secret = raw.startsWith("[") ? JSON.parse(raw) : raw;
+  const secrets = Array.isArray(secret) ? secret : [secret];
+  if (!secrets.length || secrets.some((s) => typeof s !== "string" || s.length < 32)) {
+    console.error("SESSION_SECRET must hold at least 32 characters (each, in a JSON array)");
     process.exit(2);
   }
   const IDLE = Number(process.env.IDLE_TIMEOUT || 1800) * 1000;
