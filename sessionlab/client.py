@@ -71,6 +71,7 @@ class Client(Recorder):
         self.http.hooks["response"].append(self._record)
         self.http.verify = self.verify
         self._label = ""
+        self._store_before: tuple[Any, ...] | None = None
 
     # -- requests ----------------------------------------------------------------------
 
@@ -97,6 +98,7 @@ class Client(Recorder):
         # Per request: REQUESTS_CA_BUNDLE would otherwise override a Session's verify.
         kwargs.setdefault("verify", self.verify)
         self._label = label
+        self._store_before = self.snapshot()  # each hop's "before" is the previous hop's after
         try:
             with Deadline(seconds) as deadline:
                 try:
@@ -152,7 +154,7 @@ class Client(Recorder):
         request = response.request
         jar = self.http.cookies.copy()
         requests.cookies.extract_cookies_to_jar(jar, request, response.raw)
-        self.record(
+        exchange = self.record(
             method=request.method or "GET",
             url=request.url or "",
             status=response.status_code,
@@ -163,7 +165,9 @@ class Client(Recorder):
             redirect=response.is_redirect,
             jar_after=[jar_cookie(cookie) for cookie in jar],
             label=self._label,
+            store_before=self._store_before,
         )
+        self._store_before = exchange.store_after
         return response
 
     # -- what happened -----------------------------------------------------------------

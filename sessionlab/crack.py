@@ -119,6 +119,8 @@ def _crack_one(
             guesses += len(chunk)
             bar.update(len(chunk))
     seconds = time.perf_counter() - started
+    if progress:  # the bar's last newline goes out now, before whatever the caller prints next
+        sys.stderr.flush()
     return CrackResult(found, guesses, seconds, anatomy.kind, len(candidates))
 
 

@@ -67,6 +67,9 @@ class Exchange:
     redirect: bool = False
     jar_after: tuple[JarCookie, ...] = ()
     store_after: tuple[Any, ...] | None = None
+    # the watched store just before the request: what changed is before -> after, not what
+    # other clients did since this client's previous step (None: not taken, use that step's)
+    store_before: tuple[Any, ...] | None = None
     label: str = ""
     kind: str = ""  # what asked for it, in a browser: document, image, fetch, script, ...
     refused: tuple[str, ...] = ()  # Set-Cookie lines the browser did not store, and why
@@ -100,6 +103,10 @@ class Recorder:
     exchanges: list[Exchange] = field(default_factory=list, init=False)
     on_exchange: list[Callable[[Exchange], Any]] = field(default_factory=list, init=False)
 
+    def snapshot(self) -> tuple[Any, ...] | None:
+        """The watched store's records now, or None when no store is watched."""
+        return tuple(self.watch.all()) if self.watch is not None else None
+
     def record(
         self,
         *,
@@ -116,6 +123,7 @@ class Recorder:
         kind: str = "",
         refused: Iterable[str] = (),
         withheld: Iterable[str] = (),
+        store_before: tuple[Any, ...] | None = None,
     ) -> Exchange:
         """Append one exchange, with a snapshot of the watched store, and tell the hooks."""
         exchange = Exchange(
@@ -129,7 +137,8 @@ class Recorder:
             elapsed_ms=elapsed_ms,
             redirect=redirect,
             jar_after=tuple(jar_after),
-            store_after=tuple(self.watch.all()) if self.watch is not None else None,
+            store_after=self.snapshot(),
+            store_before=store_before,
             label=label,
             kind=kind,
             refused=tuple(refused),

@@ -241,6 +241,10 @@ def timeline(client: Recorder, store: Any = None) -> pd.DataFrame:
         server = _server_state(exchange, aliases)
         raw = {c.name: c.value or "" for c in exchange.jar_after}
         jar = {name: aliases.cookie_value(value) for name, value in raw.items()}
+        # Records other clients wrote since this client's previous step are not this step's.
+        just_before = _server_state(exchange, aliases, before=True)
+        if just_before is None:
+            just_before = before_store
         rows.append(
             {
                 "step": exchange.step,
@@ -251,7 +255,7 @@ def timeline(client: Recorder, store: Any = None) -> pd.DataFrame:
                 "changed": "; ".join(
                     _changes(before_jar, jar, "cookie")
                     + _resigned(before_raw, raw, before_jar, jar)
-                    + _changes(before_store, server or {}, "record")
+                    + _changes(just_before, server or {}, "record")
                 ),
             }
         )
@@ -259,10 +263,14 @@ def timeline(client: Recorder, store: Any = None) -> pd.DataFrame:
     return LabFrame(rows, columns=TIMELINE_COLUMNS)
 
 
-def _server_state(exchange: Exchange, aliases: Aliases) -> dict[str, str] | None:
-    if exchange.store_after is None:
+def _server_state(
+    exchange: Exchange, aliases: Aliases, *, before: bool = False
+) -> dict[str, str] | None:
+    """The watched store after the exchange (or just before it), records by alias."""
+    records = exchange.store_before if before else exchange.store_after
+    if records is None:
         return None
-    return {aliases.sid(r.sid): _compact(r.data) for r in exchange.store_after}
+    return {aliases.sid(r.sid): _compact(r.data) for r in records}
 
 
 def _compact(data: dict[str, Any]) -> str:

@@ -4,6 +4,8 @@ modules stay small. Read from the source with ast, so a lazy import inside a fun
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "sessionlab"
@@ -124,3 +126,23 @@ def test_modules_stay_under_400_lines():
         if (lines := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def test_a_worker_process_starts_without_the_client_sides_heavy_imports():
+    """Each worker of start(workers=N) imports sessionlab.server; the face loads lazily, so
+    it does not pay for pandas, requests or Playwright (about 2 s each on a busy machine)."""
+    code = (
+        "import sys, sessionlab.server.workers; "
+        "print(sorted({'pandas', 'requests', 'playwright'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_the_face_names_functions_even_after_their_modules_are_imported():
+    code = (
+        "import sessionlab.crack, sessionlab.inspector, sessionlab as sl; "
+        "print(callable(sl.crack), callable(sl.inspector), set(sl.__all__) <= set(dir(sl)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["True", "True", "True"], result.stderr

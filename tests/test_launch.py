@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
+import secrets
 import socket
 import threading
 import time
@@ -142,3 +146,42 @@ def test_a_closed_sqlite_store_says_so_instead_of_reopening(tmp_path):
     store.close()
     with pytest.raises(RuntimeError, match="is closed"):
         store.length()
+
+
+def open_fds_on(path) -> int:
+    """How many of this process's file descriptors point at ``path`` (or its -wal, -shm)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith(str(path))
+    return count
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts fds in /proc (Linux)")
+def test_running_a_cell_again_closes_the_store_it_replaces(tmp_path):
+    """A notebook cell `sl.start(store=sl.SQLiteStore(path), name=...)` run again makes a new
+    store object: the replaced server's store is closed, so no file descriptor piles up."""
+    path = tmp_path / "sessions.sqlite3"
+    counts = []
+    gc.disable()  # a leak hidden only by the garbage collector is still a leak in a kernel
+    try:
+        for _ in range(4):
+            lab = sl.start(store=sl.SQLiteStore(path), name="rerun-cell")
+            lab.client().get("/user/alice")
+            counts.append(open_fds_on(path))
+        sl.stop()  # the clean-up cell: every server, and the stores they used
+        counts.append(open_fds_on(path))
+    finally:
+        gc.enable()
+    assert counts[0] > 0
+    assert counts[1] == counts[2] == counts[3] <= counts[0] + 1, counts  # no growth per run
+    assert counts[4] == 0, counts
+
+
+def test_a_store_shared_by_the_replacing_server_stays_open(tmp_path):
+    store = sl.SQLiteStore(tmp_path / "sessions.sqlite3")
+    sl.start(store=store, name="rotate-shared", secret=secrets.token_hex(32))
+    with sl.start(store=store, name="rotate-shared") as lab:  # a new secret, the same store
+        lab.client().get("/user/alice")
+    assert store.length() == 1
+    store.close()

@@ -8,6 +8,7 @@ import pytest
 
 import sessionlab as sl
 from sessionlab.crack import tamper
+from sessionlab.server.secret_check import check_secret
 
 OLD = "0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c"
 NEW = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a"
@@ -150,3 +151,10 @@ def test_short_and_low_entropy_secrets_warn():
 
     assert short == [short[0]] and "8 characters long, under 32" in short[0]
     assert repetitive == [repetitive[0]] and "bits of entropy, under 128" in repetitive[0]
+
+
+def test_one_repeated_character_has_zero_bits_not_minus_zero():
+    (message,) = check_secret("a" * 64)
+
+    assert "one character repeated: about 0 bits of entropy, under 128" in message
+    assert "-0" not in message

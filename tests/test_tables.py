@@ -162,3 +162,13 @@ def test_store_frame_shows_never_for_expiries_pandas_cannot_hold():
     frame = sl.store_frame(store, now=now)
     assert frame["expires_in"].isna().tolist() == [True, True]
     assert frame["created_ago"].tolist() == [pd.Timedelta(0), pd.Timedelta(0)]
+
+
+def test_timeline_does_not_credit_a_step_with_another_clients_record(lab):
+    frank = sl.Client(lab.url, watch=lab.store)
+    grace = sl.Client(lab.url, watch=lab.store)
+    frank.get("/user/frank")
+    grace.get("/user/grace")  # between frank's two steps
+    frank.get("/user")
+
+    assert sl.timeline(frank)["changed"].tolist() == ["cookie set; record created", ""]

@@ -44,10 +44,10 @@ def _q(*parts: str) -> str:
 # One row per check, in the order of the report.
 REQUIREMENTS: dict[str, Requirement] = {
     "id strength": Requirement(
-        "session id from a CSPRNG, unique, >= 128 bits",
+        "session id from a CSPRNG, unique, >= 64 bits of entropy (4.0.3), >= 128 (5.0.0)",
         "3.2.2",
         "7.2.3",
-        "unique ids of >= 128 bits",
+        "unique ids, >= 128 bits (5.0.0; 4.0.3 asks >= 64)",
         _q(
             '4.0.3 3.2.2: "session tokens possess at least 64 bits of entropy"',
             '5.0.0 7.2.3: "unique ... and possess at least 128 bits of entropy"',

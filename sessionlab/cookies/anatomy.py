@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from ..labframe import LabFrame
 from .formats import CookieAnatomy, Row
 from .reading import decode_cookie
+
+if TYPE_CHECKING:  # pandas loads with the first table: the server never draws one
+    import pandas as pd
 
 ANATOMY_COLUMNS = ["part", "raw", "decoded", "meaning"]
 
@@ -28,4 +30,6 @@ def anatomy_frame(value: str | CookieAnatomy) -> pd.DataFrame:
         if cookie_format is not None
         else [("value", anatomy.value, "", anatomy.problem)]
     )
+    from ..labframe import LabFrame
+
     return LabFrame(rows, columns=ANATOMY_COLUMNS)

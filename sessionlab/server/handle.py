@@ -8,6 +8,10 @@ underneath: a thread in this process, or a child process (processes.py).
 
 The registry is keyed by name: starting a lab under a name already running stops the
 earlier one first, so re-running a notebook cell never leaks a server, its thread or port.
+Its store goes with it, even one the caller passed in (``start(store=sl.SQLiteStore(path))``
+run again makes a new store object), unless the new lab or another running lab uses it; the
+module-level :func:`stop` (a notebook's clean-up) closes the stores of the labs it stops on
+the same terms. ``lab.stop()`` alone closes only a store the lab made itself.
 """
 
 from __future__ import annotations
@@ -18,10 +22,8 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..browser import Browser
-from ..client import Client
 from ..errors import ConfigError
 from ..routes import Routes
 from .processes import HOST, reachable
@@ -29,6 +31,10 @@ from .stores import Store
 
 # Events that say something went wrong (health()'s last_error is the latest of them).
 PROBLEMS = ("store outage", "worker ", "the granian server exited", "the gunicorn server exited")
+
+if TYPE_CHECKING:  # imported when first used: worker processes need neither
+    from ..browser import Browser
+    from ..client import Client
 
 
 class Runner(Protocol):
@@ -184,6 +190,8 @@ class LabServer:
 
     def client(self, **options: Any) -> Client:
         """A recording client for this server: its URL, CA, cookie name, store watched."""
+        from ..client import Client
+
         options.setdefault("watch", self.store)
         options.setdefault("verify", self.ca_path or True)
         options.setdefault("session_cookie", self.cookie_name)
@@ -194,6 +202,8 @@ class LabServer:
 
         Named after the server, so running the cell again replaces the tab.
         """
+        from ..browser import Browser
+
         options.setdefault("watch", self.store)
         options.setdefault("verify", self.ca_path or True)
         options.setdefault("session_cookie", self.cookie_name)
@@ -270,18 +280,32 @@ def unregister(lab: LabServer) -> None:
             del _running[lab.name]
 
 
-def stop(name: str | None = None) -> None:
-    """Stop the server called ``name``, or every running server.
+def stop(name: str | None = None, *, keep: object = None) -> None:
+    """Stop the server called ``name``, or every running server, and close their stores.
+
+    A store passed to ``start()`` is closed too, unless it is ``keep`` (the store of the lab
+    about to replace this one) or a lab that keeps running uses it.
 
     >>> import sessionlab as sl
-    >>> _ = sl.start(store="memory", name="doc-stop-all")
+    >>> store = sl.SQLiteStore()
+    >>> _ = sl.start(store=store, name="doc-stop-all")
     >>> sl.stop("doc-stop-all"); "doc-stop-all" in sl.running()
     False
+    >>> store.length()  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    sessionlab.errors.StoreClosedError: the SQLite store is closed
     """
     with _registry_lock:
         labs = [_running[name]] if name in _running else [] if name else list(_running.values())
     for lab in labs:
         lab.stop()
+    with _registry_lock:
+        still_used = [other.store for other in _running.values()]
+    for lab in labs:
+        store = lab.store
+        if lab.owns_store or store is keep or any(store is used for used in still_used):
+            continue
+        store.close()
 
 
 def running() -> dict[str, LabServer]:

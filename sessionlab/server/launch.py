@@ -115,7 +115,7 @@ def start(
     )
     if workers is not None and config.profile != "seed":
         raise ConfigError("the hardened profile runs in a thread: leave workers=None")
-    stop(name)
+    stop(name, keep=store)  # re-running a cell: the earlier server and its store go
     if workers is not None:
         from .workers import start_workers  # only when worker processes are asked for
 

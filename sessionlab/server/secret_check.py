@@ -23,11 +23,12 @@ FIX = "use secrets.token_hex(32), kept outside the code (for example in an envir
 def estimated_bits(secret: str) -> float:
     """Shannon entropy of the characters times the length: a generous upper bound.
 
-    >>> round(estimated_bits("aaaa"))
-    0
+    >>> estimated_bits("aaaa"), estimated_bits("abab")
+    (0.0, 4.0)
     """
     counts = Counter(secret)
-    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    # log2(len / n) >= 0 term by term: one repeated character gives 0.0, never -0.0
+    per_char = sum(n / len(secret) * math.log2(len(secret) / n) for n in counts.values())
     return per_char * len(secret)
 
 
@@ -49,8 +50,11 @@ def weakness(secret: str) -> str:
         )
     if len(secret) < MIN_LENGTH:
         return f"is {len(secret)} characters long, under {MIN_LENGTH}"
-    if estimated_bits(secret) < MIN_BITS:
-        return f"has about {estimated_bits(secret):.0f} bits of entropy, under {MIN_BITS}"
+    bits = estimated_bits(secret)
+    if bits < MIN_BITS:
+        distinct = len(set(secret))
+        what = "is one character repeated" if distinct == 1 else f"uses {distinct} characters"
+        return f"{what}: about {bits:.0f} bits of entropy, under {MIN_BITS}"
     return ""
 
 
