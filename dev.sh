@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for working on sessionlab. On a fresh machine it creates .venv and
-# installs the project into it first (Python >= 3.10 with venv is all it needs).
+# installs the project into it first (Python >= 3.11 with venv is all it needs).
 #
 #   ./dev.sh lab         open JupyterLab on the first walkthrough
 #   ./dev.sh test        the whole test suite, notebooks included (strict nbval)
@@ -19,6 +19,12 @@ PY=$VENV/bin/python
 setup() {
     local stamp=$VENV/.installed-$1
     if [ ! -x "$PY" ]; then
+        # pandas 3, which prints what the notebooks' committed outputs show, needs 3.11.
+        python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+            echo "sessionlab needs Python 3.11 or newer; python3 is $(python3 -V 2>&1):" \
+                "install a newer one (Debian 12 has 3.11) and put it first on PATH" >&2
+            exit 1
+        }
         python3 -m venv "$VENV" || {
             echo "could not create a virtual environment: on Debian, apt-get install python3-venv" >&2
             exit 1

@@ -29,6 +29,7 @@ from .cookies import decode_cookie
 from .crack import tamper
 from .diagrams import wire
 from .errors import ConfigError, ServiceMissingError
+from .labframe import LabFrame
 from .routes import Routes
 from .server.config import CookieOptions, LabConfig
 from .server.handle import LabServer
@@ -178,8 +179,8 @@ class Inspector:
         """The three views as static HTML, for where no widget can be drawn."""
         return (
             f"<p>{html.escape(repr(self.lab))}</p>"
-            f"<h4>client holds</h4>{self.jar().to_html(index=False)}"
-            f"<h4>server holds</h4>{self.records().to_html(index=False)}"
+            f"<h4>client holds</h4>{table(self.jar(), '(no cookie)')}"
+            f"<h4>server holds</h4>{table(self.records(), '(nothing)')}"
             f"<h4>last exchange</h4><pre>{html.escape(self.last_exchange())}</pre>"
         )
 
@@ -217,6 +218,11 @@ def short(value: str) -> str:
     return value if len(value) <= VALUE_CHARS else value[:VALUE_CHARS] + "…"
 
 
+def table(frame: pd.DataFrame, empty: str) -> str:
+    """A view's HTML: the frame as LabFrame shows it (durations in words, no index)."""
+    return LabFrame(frame)._repr_html_() if len(frame) else f"<i>{html.escape(empty)}</i>"
+
+
 class _Widgets:
     """The ipywidgets side: built only when a frontend asks for the widget."""
 
@@ -246,16 +252,19 @@ class _Widgets:
         self.views = [w.HTML() for _ in range(3)]
         self.status = w.HTML()
         titles = ["client holds (the jar)", "server holds (the store)", "last exchange"]
-        columns = [
-            w.VBox([w.HTML(f"<b>{t}</b>"), view])
+        jar, records, last = (
+            w.VBox([w.HTML(f"<b>{t}</b>"), view], layout={"margin": "0 32px 8px 0"})
             for t, view in zip(titles, self.views, strict=True)
-        ]
+        )
+        # The two halves side by side, the exchange under them: all three side by side would
+        # not fit beside JupyterLab's file browser on a laptop screen.
         self.box = w.VBox(
             [
                 w.HBox([self.name, *buttons]),
                 w.HBox([self.store, self.samesite, self.httponly, self.rolling]),
                 self.status,
-                w.HBox(columns),
+                w.HBox([jar, records], layout={"flex_flow": "row wrap"}),
+                last,
             ]
         )
         self.redraw()
@@ -271,7 +280,7 @@ class _Widgets:
     def redraw(self) -> None:
         panel = self.panel
         jar, records = panel.jar(), panel.records()
-        self.views[0].value = jar.to_html(index=False) if len(jar) else "<i>(no cookie)</i>"
-        self.views[1].value = records.to_html(index=False) if len(records) else "<i>(nothing)</i>"
+        self.views[0].value = table(jar, "(no cookie)")
+        self.views[1].value = table(records, "(nothing)")
         self.views[2].value = f"<pre>{html.escape(panel.last_exchange())}</pre>"
         self.status.value = f"<i>{html.escape(panel.message)}</i>" if panel.message else ""

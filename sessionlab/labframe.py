@@ -7,7 +7,10 @@ Timedelta. Only the display changes, in a notebook (HTML) and in a terminal (tex
 * long random tokens (ids, signatures) cut to their start ("Mi53kzSQjXEe…") wherever they
   appear in a cell, so the attributes beside them stay on a laptop screen (in a terminal,
   long text is also cut after 100 characters; in a notebook it wraps);
-* durations in words ("30 min", "7 days 2 h"), never ``0 days 00:30:00``.
+* durations in words ("30 min", "7 days 2 h"), never ``0 days 00:30:00``;
+* in HTML, a line may break after ``=``, ``+``, ``,`` and ``/`` inside a value
+  (``sid=id1+signature``), so that columns narrow to fit the cell instead of pushing the
+  table past the screen's edge (a ``<wbr>``, which copying the text leaves out).
 
 >>> frame = LabFrame({"value": ["x" * 60], "left": [pd.Timedelta(minutes=30)]})
 >>> print(frame)
@@ -31,6 +34,9 @@ import pandas as pd
 TOKEN = re.compile(r"[A-Za-z0-9_\-.%+/]{25,}")
 TOKEN_SHOWN = 12
 TEXT_SHOWN = 100
+# In an HTML cell, after these characters and before anything but a space, a line may break.
+BREAK_AFTER = re.compile(r"(?<=[=+,/])(?=[^\s<])")
+CELL = re.compile(r"(<td>)(.*?)(</td>)", re.DOTALL)
 
 
 class LabFrame(pd.DataFrame):
@@ -85,9 +91,18 @@ class LabFrame(pd.DataFrame):
         if self.empty:
             return f"<p><i>{html.escape(repr(self))}</i></p>"
         # In HTML long text wraps in its cell; only unbreakable tokens need cutting.
-        table = self.shown(limit=None).to_html(index=False, border=0)
+        table = with_breaks(self.shown(limit=None).to_html(index=False, border=0))
         note = self._rows_note()
         return table + (f"<p><i>{note}</i></p>" if note else "")
+
+
+def with_breaks(table: str) -> str:
+    """Break opportunities in the values of an HTML table (its headers wrap at spaces).
+
+    >>> with_breaks("<tr><th>a=b</th><td>sid=id1+signature</td><td>x = 1</td></tr>")
+    '<tr><th>a=b</th><td>sid=<wbr>id1+<wbr>signature</td><td>x = 1</td></tr>'
+    """
+    return CELL.sub(lambda m: m[1] + BREAK_AFTER.sub("<wbr>", m[2]) + m[3], table)
 
 
 def display_value(value: Any, limit: int | None = TEXT_SHOWN) -> str:

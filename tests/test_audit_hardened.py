@@ -37,7 +37,7 @@ def test_an_untrusting_client_refuses_the_certificate_and_says_how_to_trust_it(l
 
 
 def test_the_local_ca_is_made_again_before_it_expires():
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     current = tls.local_tls(now)
     assert tls.local_tls(now + datetime.timedelta(days=20)) is current  # 10 days left: kept
     renewed = tls.local_tls(now + tls.VALIDITY - tls.RENEW_BEFORE + datetime.timedelta(hours=1))

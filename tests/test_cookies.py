@@ -52,7 +52,7 @@ PAYLOADS = {
     "tagged": {
         "cart": (1, 2, 3),
         "raw": b"\x00\xff",
-        "when": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+        "when": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
     },
     "compressed": {"items": ["the same words again"] * 40},
     "unicode": {"name": "Zoë ☕"},
@@ -94,7 +94,7 @@ def test_flask_timestamp_is_when_it_was_signed():
     stamp = 1_764_183_680
     anatomy = sl.decode_cookie(sl.sign_flask({"n": 1}, SEED, timestamp=stamp))
 
-    assert anatomy.signed_at == dt.datetime.fromtimestamp(stamp, dt.timezone.utc)
+    assert anatomy.signed_at == dt.datetime.fromtimestamp(stamp, dt.UTC)
     assert sl.anatomy_frame(anatomy).loc[1, "decoded"] == "2025-11-26 19:01:20 UTC"
 
 

@@ -61,3 +61,12 @@ def test_the_two_commands_are_the_ones_ci_runs():
     assert "./dev.sh test" in (ROOT / ".ci" / "run").read_text()
     lab_target = re.search(r"jupyter\" lab (\S+)", (ROOT / "dev.sh").read_text()).group(1)
     assert (ROOT / lab_target).exists()
+
+
+def test_every_picture_the_readme_shows_is_committed_and_small():
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert pictures
+    for picture in pictures:
+        path = ROOT / picture
+        assert path.is_file(), picture
+        assert path.stat().st_size < 100_000, f"{picture}: keep pictures under 100 KB"

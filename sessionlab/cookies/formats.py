@@ -30,7 +30,7 @@ import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -63,7 +63,7 @@ class CookieAnatomy:
         """When a Flask, Django or Starlette cookie was signed (UTC), from its timestamp."""
         if self.timestamp is None:
             return None
-        return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
+        return datetime.fromtimestamp(self.timestamp, tz=UTC)
 
     @property
     def format(self) -> CookieFormat | None:

@@ -38,7 +38,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Request, Response
@@ -352,7 +352,7 @@ class ServerSessionInterface(SessionInterface):
         if session.permanent:
             absolute = self.settings.timeouts.absolute
             until = min(now + lifetime, created + absolute if absolute else float("inf"))
-            expires = datetime.fromtimestamp(until, timezone.utc)
+            expires = datetime.fromtimestamp(until, UTC)
             max_age = max(0, int(until - now))
         response.set_cookie(
             self.get_cookie_name(app),

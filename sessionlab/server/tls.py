@@ -74,7 +74,7 @@ def local_tls(now: datetime.datetime | None = None) -> LocalTLS:
     True
     """
     global _current
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     with _lock:
         if _current is None or _current[1] - now < RENEW_BEFORE:
             _current = _make_local_tls()
@@ -101,7 +101,7 @@ def _make_local_tls() -> tuple[LocalTLS, datetime.datetime]:
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.CertificateBuilder:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)

@@ -8,7 +8,7 @@ instead, and why that is the same observable behaviour.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import flask
 import pytest
@@ -186,7 +186,7 @@ def test_session_expiration(app, client):
     header = client.get("/keep/yes").headers.get("set-cookie")
     assert header is not None
     expires = parse_date(expires_of(header))
-    expected = datetime.now(timezone.utc) + app.permanent_session_lifetime
+    expected = datetime.now(UTC) + app.permanent_session_lifetime
     assert expires.date() == expected.date()
     assert client.get("/is-permanent").text == "True"
 
@@ -215,7 +215,7 @@ SPECIAL = {  # Flask's test values: each needs a tag, or looks like one and must
     "b": b"\xff",
     "m": Markup("<html>"),
     "u": uuid.UUID("b1a4fe6c-2d34-4b1c-bc4e-16f5e1ae0c3e"),
-    "d": datetime(2026, 11, 29, 17, 0, tzinfo=timezone.utc),
+    "d": datetime(2026, 11, 29, 17, 0, tzinfo=UTC),
     "t_tag": {" t": "not-a-tuple"},
     "di_t_tag": {" t__": "not-a-tuple"},
     "di_tag": {" di": "not-a-dict"},
