@@ -37,13 +37,13 @@ def sequence_diagram(client: Recorder, title: str = "") -> Figure:
 
     aliases = Aliases()
     rows = len(client.exchanges)
-    figure, axes = plt.subplots(figsize=(9, 1.1 * rows + 1.2))
+    figure, axes = plt.subplots(figsize=(9, 1.1 * rows + 0.8))
     axes.set_xlim(0, 10)
-    axes.set_ylim(-rows - 0.2, 0.9)
+    axes.set_ylim(-rows + 0.3, 0.9)
     axes.axis("off")
     for x, label in ((1, "client"), (9, "server")):
         axes.text(x, 0.6, label, ha="center", fontsize=12, weight="bold")
-        axes.plot([x, x], [0.4, -rows], color="0.6", linewidth=1)
+        axes.plot([x, x], [0.5, -rows + 0.4], color="0.6", linewidth=1)
     for row, exchange in enumerate(client.exchanges):
         top = -row
         for record in exchange.store_after or ():  # name cookies by the ids they carry
@@ -60,12 +60,23 @@ def sequence_diagram(client: Recorder, title: str = "") -> Figure:
 
 
 def _arrow(axes: Any, start: float, end: float, y: float, label: str, note: str) -> None:
+    """An arrow at height ``y`` with its label and its cookie note both *above* it.
+
+    Arrows are 0.5 apart; a note below its arrow would sit just above the next arrow and read
+    as that arrow's (the cookie a response set looked like the next request's).
+    """
     color = "tab:blue" if end > start else "tab:green"
     axes.annotate(
         "", xy=(end, y), xytext=(start, y), arrowprops={"arrowstyle": "->", "color": color}
     )
-    axes.text(5, y + 0.08, label, ha="center", va="bottom", fontsize=10)
-    axes.text(5, y - 0.08, note, ha="center", va="top", fontsize=8, color="0.3")
+    axes.text(5, y + NOTE_Y, note, ha="center", va="bottom", fontsize=8, color="0.3")
+    axes.text(5, y + LABEL_Y, label, ha="center", va="bottom", fontsize=10)
+
+
+# Heights above an arrow (arrows are 0.5 apart): the cookie note just over the arrow, the
+# label over the note, both below the arrow before.
+NOTE_Y = 0.04
+LABEL_Y = 0.2
 
 
 def _cookie_note(header: str | None, aliases: Aliases) -> str:

@@ -70,6 +70,7 @@ class LabServer:
         kind: str = "sessionlab",
         app: Any = None,
         host: str = "127.0.0.1",
+        home: str = "/",
     ) -> None:
         self.name = name
         self.runner = runner
@@ -82,11 +83,25 @@ class LabServer:
         self.kind = kind  # what serves: "sessionlab", "flask-session", ...
         self.app = app  # the Flask app, when it runs in this process
         self.host = host  # the name in its URL; it listens on 127.0.0.1 whatever the name
+        self._home = home  # a path that answers with a page, for a person to open
         self._stopped = False
 
     @property
     def url(self) -> str:
         return f"{self.runner.scheme}://{self.host}:{self.runner.port}"
+
+    @property
+    def home(self) -> str:
+        """A URL of this server that opens a page in a browser: the lab's own servers list
+        their routes at ``/``; apps that have no ``/`` (the seed's Express app) give their
+        view route. The handle's description shows it, so a click on it never opens a 404.
+
+        >>> import sessionlab as sl
+        >>> with sl.start(store="memory", name="doc-home") as lab:
+        ...     lab.home == lab.url + "/"
+        True
+        """
+        return self.url + self._home
 
     @property
     def port(self) -> int:
@@ -171,7 +186,8 @@ class LabServer:
         insecure = self.insecure_choices
         teaching = f"; insecure, for teaching: {', '.join(insecure)}" if insecure else ""
         what = f"store={self.store.kind}{workers}" if self.kind == "sessionlab" else self.kind
-        return f"<LabServer {self.name!r} {what} {state} at {self.url}{teaching}>"
+        where = self.url if self._home == "/" else self.home  # either way, a page that exists
+        return f"<LabServer {self.name!r} {what} {state} at {where}{teaching}>"
 
 
 _running: dict[str, LabServer] = {}
