@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -109,6 +110,13 @@ class WireText:
         return self.text
 
 
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status the standard does not name
+        return ""
+
+
 def wire(exchange: Exchange, body_chars: int = 200) -> WireText:
     """An exchange as it crossed the wire: request line, Host, Cookie; status line,
     Set-Cookie headers and the body. Other headers (User-Agent, Content-Length, ...) are
@@ -125,7 +133,7 @@ def wire(exchange: Exchange, body_chars: int = 200) -> WireText:
     request = [f"{exchange.method} {exchange.path} HTTP/1.1", f"Host: {parts.netloc}"]
     if exchange.sent_cookie:
         request.append(f"Cookie: {exchange.sent_cookie}")
-    response = [f"HTTP/1.1 {exchange.status}"]
+    response = [f"HTTP/1.1 {exchange.status} {_reason(exchange.status)}".rstrip()]
     response += [f"Set-Cookie: {header}" for header in exchange.set_cookies]
     body = exchange.body if len(exchange.body) <= body_chars else exchange.body[:body_chars] + "…"
     return WireText("\n".join([*request, "", *response, "", body]))

@@ -35,6 +35,6 @@ def test_wire_writes_the_exchange_as_http_messages():
         login, view = (str(sl.wire(e)) for e in client.exchanges)
     request, response, body = login.split("\n\n")
     assert request.splitlines() == ["GET /user/alice HTTP/1.1", f"Host: {lab.url[7:]}"]
-    assert response.startswith("HTTP/1.1 200\nSet-Cookie: t-wire=")
+    assert response.startswith("HTTP/1.1 200 OK\nSet-Cookie: t-wire=")
     assert body == '<p>Session Set: <a href="/user">View Here</a></p>'
     assert view.splitlines()[2].startswith("Cookie: t-wire=")
