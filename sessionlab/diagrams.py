@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,13 +38,13 @@ def sequence_diagram(client: Recorder, title: str = "") -> Figure:
 
     aliases = Aliases()
     rows = len(client.exchanges)
-    figure, axes = plt.subplots(figsize=(9, 1.1 * rows + 1.2))
+    figure, axes = plt.subplots(figsize=(9, 1.1 * rows + 0.8))
     axes.set_xlim(0, 10)
-    axes.set_ylim(-rows - 0.2, 0.9)
+    axes.set_ylim(-rows + 0.3, 0.9)
     axes.axis("off")
     for x, label in ((1, "client"), (9, "server")):
         axes.text(x, 0.6, label, ha="center", fontsize=12, weight="bold")
-        axes.plot([x, x], [0.4, -rows], color="0.6", linewidth=1)
+        axes.plot([x, x], [0.5, -rows + 0.4], color="0.6", linewidth=1)
     for row, exchange in enumerate(client.exchanges):
         top = -row
         for record in exchange.store_after or ():  # name cookies by the ids they carry
@@ -60,12 +61,23 @@ def sequence_diagram(client: Recorder, title: str = "") -> Figure:
 
 
 def _arrow(axes: Any, start: float, end: float, y: float, label: str, note: str) -> None:
+    """An arrow at height ``y`` with its label and its cookie note both *above* it.
+
+    Arrows are 0.5 apart; a note below its arrow would sit just above the next arrow and read
+    as that arrow's (the cookie a response set looked like the next request's).
+    """
     color = "tab:blue" if end > start else "tab:green"
     axes.annotate(
         "", xy=(end, y), xytext=(start, y), arrowprops={"arrowstyle": "->", "color": color}
     )
-    axes.text(5, y + 0.08, label, ha="center", va="bottom", fontsize=10)
-    axes.text(5, y - 0.08, note, ha="center", va="top", fontsize=8, color="0.3")
+    axes.text(5, y + NOTE_Y, note, ha="center", va="bottom", fontsize=8, color="0.3")
+    axes.text(5, y + LABEL_Y, label, ha="center", va="bottom", fontsize=10)
+
+
+# Heights above an arrow (arrows are 0.5 apart): the cookie note just over the arrow, the
+# label over the note, both below the arrow before.
+NOTE_Y = 0.04
+LABEL_Y = 0.2
 
 
 def _cookie_note(header: str | None, aliases: Aliases) -> str:
@@ -98,6 +110,13 @@ class WireText:
         return self.text
 
 
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status the standard does not name
+        return ""
+
+
 def wire(exchange: Exchange, body_chars: int = 200) -> WireText:
     """An exchange as it crossed the wire: request line, Host, Cookie; status line,
     Set-Cookie headers and the body. Other headers (User-Agent, Content-Length, ...) are
@@ -114,7 +133,7 @@ def wire(exchange: Exchange, body_chars: int = 200) -> WireText:
     request = [f"{exchange.method} {exchange.path} HTTP/1.1", f"Host: {parts.netloc}"]
     if exchange.sent_cookie:
         request.append(f"Cookie: {exchange.sent_cookie}")
-    response = [f"HTTP/1.1 {exchange.status}"]
+    response = [f"HTTP/1.1 {exchange.status} {_reason(exchange.status)}".rstrip()]
     response += [f"Set-Cookie: {header}" for header in exchange.set_cookies]
     body = exchange.body if len(exchange.body) <= body_chars else exchange.body[:body_chars] + "…"
     return WireText("\n".join([*request, "", *response, "", body]))

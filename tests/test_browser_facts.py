@@ -320,3 +320,42 @@ def test_without_samesite_an_old_cookie_stays_off_a_cross_site_post(aging, attac
     exchange = cross_site(browser, attacker, "form")
     assert sent_names(exchange) == set()
     assert "ck_unspecified: SchemefulSameSiteUnspecifiedTreatedAsLax" in exchange.withheld
+
+
+# -- DevTools: where a person sees the jar ------------------------------------------------
+
+
+def test_chromiums_devtools_show_the_jar_under_application_cookies_with_these_columns(chromium):
+    """The DevTools front end this Chromium serves: a panel titled "Application", a storage
+    tree item "Cookies", and a cookie table whose columns sl.cookies_frame follows."""
+    import subprocess
+    import urllib.request
+
+    profile = Path(tempfile.mkdtemp(prefix="t-devtools-"))
+    args = [find_chromium(), "--headless", "--remote-debugging-port=0"]
+    args += [f"--user-data-dir={profile}", *launch_args(), "about:blank"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 20
+        while not port_file.exists() or not port_file.read_text().strip():
+            assert time.monotonic() < deadline, "Chromium did not open its DevTools port"
+            time.sleep(0.1)
+        base = f"http://127.0.0.1:{port_file.read_text().split()[0]}/devtools"
+
+        def source(path: str) -> str:
+            with urllib.request.urlopen(f"{base}/{path}", timeout=10) as response:
+                return response.read().decode()
+
+        meta = source("panels/application/application-meta.js")
+        assert 'application:"Application"' in meta and 'id:"resources"' in meta
+        assert 'cookies:"Cookies"' in source("panels/application/application.js")
+        table = source("ui/legacy/components/cookie_table/cookie_table.js")
+        for column in ["Expires / Max-Age", "HttpOnly", "SameSite"]:
+            assert f"{column}\n" in table
+        for column in ["name", "value", "domain", "path", "size", "secure"]:
+            assert f"l(r.{column})" in table
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(profile, ignore_errors=True)

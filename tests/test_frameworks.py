@@ -67,6 +67,9 @@ def test_every_server_has_the_one_handle(express, django):
         assert lab.health()["store"] == "reachable"
         assert lab.pids and lab.routes.cookie == lab.cookie_name
         assert sl.running()[lab.name] is lab
+        # these apps have no page at "/": the description links their view route instead
+        assert lab.home == lab.url + lab.routes.view.path and f"at {lab.home}" in repr(lab)
+        assert requests.get(lab.home, timeout=5).status_code == 200
 
 
 def test_django_records_are_its_session_table(django):

@@ -136,6 +136,20 @@ def test_the_handle_names_the_seed_profiles_insecure_choices():
         )
 
 
+@pytest.mark.parametrize("profile", ["seed", "hardened"])
+def test_the_url_in_the_handles_description_opens_a_page_listing_the_routes(profile):
+    with sl.start(store="memory", name=f"home-{profile}", profile=profile) as lab:
+        assert (
+            repr(lab).partition(" at ")[2].startswith(f"{lab.url}") and lab.home == lab.url + "/"
+        )
+        page = requests.get(lab.home, verify=lab.ca_path or True, timeout=5)
+        assert page.status_code == 200 and "Set-Cookie" not in page.headers
+        assert lab.store.length() == 0  # the page reads nothing from the session
+        assert '<a href="/user">/user</a>' in page.text
+        login = '<a href="/user/alice">/user/alice</a>' if profile == "seed" else "POST</td>"
+        assert login in page.text
+
+
 def test_sqlite_in_memory_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="one database per connection"):
         sl.SQLiteStore(":memory:")

@@ -11,10 +11,11 @@ for byte, except that the user name is HTML-escaped (the seed reflects it raw: X
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, request, session
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from .config import LabConfig
 from .extension import EXTENSION, ServerSessions, SessionState, session_state
@@ -64,6 +65,7 @@ def create_app(config: LabConfig | None = None, **options: Any) -> Flask:
         register_shop_routes(app)
         if "set-cookie" in config.teaching:
             register_set_cookie_route(app)
+    register_index_route(app)
     return app
 
 
@@ -129,6 +131,62 @@ def register_seed_routes(app: Flask, permanent: bool = False, escaped: bool = Tr
     def logout() -> str:
         destroy_session()
         return '<br />logged out!<br /><a href="/user">Check Session</a>'
+
+
+# What each route of the lab's apps does, for the index page; a route not named here is listed
+# by its path alone.
+ROUTE_HELP = {
+    "set_user": "set the name in the session (the seed's login)",
+    "show_user": "show the name, or say logged out",
+    "logout": "destroy the session (the seed's logout)",
+    "hardened_login_form": "a login form with a CSRF token",
+    "hardened_login": "log in: a new session id",
+    "hardened_view": "show the name and a logout form",
+    "hardened_logout": "log out (needs the form's CSRF token)",
+    "shop_cart_add": "add an item to the cart",
+    "shop_cart": "show the cart",
+    "shop_private": "a page for logged-in users only",
+    "shop_login": "log in, then go back where you were",
+    "set_cookie": "send back the Set-Cookie lines given as ?c=... (teaching)",
+}
+EXAMPLES = {"user": "alice", "item": "apple"}
+
+
+def register_index_route(app: Flask) -> None:
+    """``GET /``: the routes this app answers, as links, so that the server's URL opens a page.
+
+    The seed has no ``/``; this page reads nothing from the session, so it sets no cookie and
+    stores nothing.
+
+    >>> app = create_app(store="memory")
+    >>> page = app.test_client().get("/")
+    >>> '<a href="/user/alice">/user/alice</a>' in page.text, page.headers.get("Set-Cookie")
+    (True, None)
+    """
+
+    @app.get("/", endpoint="sessionlab_index")
+    def index() -> str:
+        rows = []
+        for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+            if rule.endpoint in ("static", "sessionlab_index"):
+                continue
+            methods = sorted(rule.methods - {"HEAD", "OPTIONS"})  # type: ignore[operator]
+            path = re.sub(
+                r"<(?:\w+:)?(\w+)>", lambda m: EXAMPLES.get(m[1], "{" + m[1] + "}"), rule.rule
+            )
+            shown = escape(path)
+            if "GET" in methods and "{" not in path:
+                shown = Markup(f'<a href="{shown}">{shown}</a>')
+            what = ROUTE_HELP.get(rule.endpoint, "")
+            rows.append(
+                f"<tr><td>{' '.join(methods)}</td><td>{shown}</td><td>{escape(what)}</td></tr>"
+            )
+        return (
+            f"<h1>sessionlab server: {escape(app.config['SESSION_COOKIE_NAME'])}</h1>"
+            "<table><tr><th>method</th><th>path</th><th>what it does</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
 
 
 def register_set_cookie_route(app: Flask) -> None:

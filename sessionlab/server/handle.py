@@ -90,6 +90,7 @@ class LabServer:
         kind: str = "sessionlab",
         app: Any = None,
         host: str | None = None,
+        home: str = "/",
     ) -> None:
         self.name = name
         self.runner = runner
@@ -104,12 +105,26 @@ class LabServer:
         # The name in its URL: a name given (attacker.localhost, on 127.0.0.1 whatever the
         # name), else where the runner listens (127.0.0.1 unless start(host=...) said otherwise).
         self.host = host or reachable(getattr(runner, "host", HOST))
+        self._home = home  # a path that answers with a page, for a person to open
         self._stopped = False
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.runner.scheme}://{host}:{self.runner.port}"
+
+    @property
+    def home(self) -> str:
+        """A URL of this server that opens a page in a browser: the lab's own servers list
+        their routes at ``/``; apps that have no ``/`` (the seed's Express app) give their
+        view route. The handle's description shows it, so a click on it never opens a 404.
+
+        >>> import sessionlab as sl
+        >>> with sl.start(store="memory", name="doc-home") as lab:
+        ...     lab.home == lab.url + "/"
+        True
+        """
+        return self.url + self._home
 
     @property
     def port(self) -> int:
@@ -238,7 +253,8 @@ class LabServer:
         insecure = self.insecure_choices
         teaching = f"; insecure, for teaching: {', '.join(insecure)}" if insecure else ""
         what = f"store={self.store.kind}{workers}" if self.kind == "sessionlab" else self.kind
-        return f"<LabServer {self.name!r} {what} {state} at {self.url}{teaching}>"
+        where = self.url if self._home == "/" else self.home  # either way, a page that exists
+        return f"<LabServer {self.name!r} {what} {state} at {where}{teaching}>"
 
 
 def health_of(lab: LabServer) -> dict[str, Any]:

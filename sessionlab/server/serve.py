@@ -138,6 +138,7 @@ def serve_child(
         ca_path=ca_path,
         insecure_choices=insecure_choices,
         kind=kind,
+        home=(routes or Routes()).view.path,  # these apps have no page at "/"
     )
     return register(lab)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ...errors import ServiceMissingError
-from ..app import register_seed_routes
+from ..app import register_index_route, register_seed_routes
 from ..handle import LabServer
 from ..serve import serve_app
 from ..storage import UnlistedStore
@@ -51,6 +51,7 @@ def start_flask_session_app(name: str = "flask-session") -> LabServer:
     )
     Session(app)
     register_seed_routes(app)  # its logout falls back to session.clear(): Flask-Session's way
+    register_index_route(app)
     return serve_app(
         app,
         name=name,
