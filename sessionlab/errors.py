@@ -10,6 +10,8 @@ Each error a user can cause also inherits the builtin it stands for, so code tha
 
 from __future__ import annotations
 
+import warnings
+
 
 class SessionlabError(Exception):
     """The root of every error sessionlab raises on purpose."""
@@ -74,6 +76,30 @@ class StoreNotSharedWarning(SessionlabWarning):
 class ExposedServerWarning(SessionlabWarning):
     """A server listens on more than this machine's loopback: others can reach it."""
 
+
+def format_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """sessionlab's warnings as ``Name: message``; others as Python formats them.
+
+    The place Python would name is the caller's line, in a notebook a temporary file of the
+    kernel's (``/tmp/ipykernel_1234/5678.py:3``), which tells a learner nothing the cell
+    they ran does not.
+
+    >>> format_warning(WeakSecretWarning("guessable"), WeakSecretWarning, "/tmp/x.py", 3)
+    'WeakSecretWarning: guessable\\n'
+    """
+    if isinstance(category, type) and issubclass(category, SessionlabWarning):
+        return f"{category.__name__}: {message}\n"
+    return _python_format_warning(message, category, filename, lineno, line)
+
+
+_python_format_warning = warnings.formatwarning
+warnings.formatwarning = format_warning
 
 __all__ = [
     "BadReplyError",
