@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import os
 import queue
 import shutil
@@ -191,6 +192,11 @@ def driver() -> Driver:
     with _driver_lock:
         if _driver is None or not _driver.alive:
             find_chromium()  # fail fast, naming the install command
+            if importlib.util.find_spec("playwright") is None:
+                raise ServiceMissingError(
+                    "sl.Browser drives Chromium through Playwright, which is not installed: "
+                    "pip install 'sessionlab[browser]' (`playwright install` is not needed)"
+                )
             _driver = Driver()
         return _driver
 

@@ -157,6 +157,19 @@ def test_without_chromium_the_error_names_the_install_command(monkeypatch):
         sl.Browser("http://127.0.0.1:1")
 
 
+def test_without_playwright_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setenv("SESSIONLAB_CHROMIUM", "/bin/true")  # a Chromium is there
+    monkeypatch.setattr(sessionlab.chromium, "_driver", None)
+    real_find_spec = sessionlab.chromium.importlib.util.find_spec
+    monkeypatch.setattr(
+        sessionlab.chromium.importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "playwright" else real_find_spec(name, *args),
+    )
+    with pytest.raises(sl.ServiceMissingError, match=r"pip install 'sessionlab\[browser\]'"):
+        sl.Browser("http://127.0.0.1:1")
+
+
 def test_no_chromium_process_outlives_close_browsers_or_an_interpreter_that_never_closed(
     chromium,
 ):
