@@ -62,7 +62,9 @@ case "$command" in
         ;;
     lint)
         setup test
-        "$VENV/bin/ruff" check --no-cache . && "$VENV/bin/ruff" format --no-cache --check .
+        # One command per line: under set -e a failure inside an && list would not stop us.
+        "$VENV/bin/ruff" check --no-cache .
+        "$VENV/bin/ruff" format --no-cache --check .
         "$VENV/bin/mypy" --no-incremental
         ;;
     *)
