@@ -239,6 +239,14 @@ class WorkerRunner:
         """Add an event of the handle's own (a fault it caused) to the server's log."""
         self.child.note(message)
 
+    @staticmethod
+    def _await_gone(pid: int, deadline: float) -> None:
+        """Wait until the process has left /proc: its threads may still be exiting after its
+        main thread is a zombie, and until they are gone its connections are open, so a
+        client's next request on one would meet a reset instead of reconnecting."""
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+            time.sleep(0.01)
+
     def kill_worker(self, pid: int | None = None, timeout: float = 10.0) -> int | None:
         """Kill one worker (SIGKILL, as a crash would); return the pid that replaced it,
         or None if none did within ``timeout`` seconds."""
@@ -254,6 +262,7 @@ class WorkerRunner:
             new = set(self.pids) - set(before)
             if new:
                 self._await_event(f"worker {victim} exited", deadline)
+                self._await_gone(victim, deadline)
                 return new.pop()
             time.sleep(0.02)
         return None
