@@ -5,6 +5,7 @@ the session and the store: no socket, no HTTP parsing, no test client.
     .venv/bin/python bench/hot_path.py                  # CPU µs per request, every target
     .venv/bin/python bench/hot_path.py redis 5000       # one target, one number
     .venv/bin/python bench/hot_path.py redis 5000 --profile   # cProfile's top functions
+    PROFILE_SORT=cumulative PROFILE_ROWS=60 .venv/bin/python bench/hot_path.py redis 500 --profile
 
 Targets: ``bare`` (a Flask route without a session: the ceiling), ``routes`` (the lab's app
 without a secret key, so with Flask's null session: the lab's routes without the session),
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import io
+import os
 import statistics
 import subprocess
 import sys
@@ -119,7 +121,11 @@ def cpu_per_request(target: str, requests: int, profile: bool = False) -> float:
     spent = time.process_time() - began
     if profile:
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        order, rows = (
+            os.environ.get("PROFILE_SORT", "tottime"),
+            os.environ.get("PROFILE_ROWS", "25"),
+        )
+        pstats.Stats(profiler).sort_stats(order).print_stats(int(rows))
     assert requests == 0 or body.startswith((b"alice", b"user logged out!")), body
     return spent / max(requests, 1) * 1e6
 

@@ -6,6 +6,7 @@
     .venv/bin/python bench/throughput.py                 # or: ./dev.sh bench
     .venv/bin/python bench/throughput.py redis bare      # only targets naming these words
     BENCH_ALL=1 .venv/bin/python bench/throughput.py     # also gunicorn and thread servers
+    BENCH_THREADS=1 .venv/bin/python bench/throughput.py # threads per worker (4), every target
 
 Hot path: wrk, 16 connections, GET /user with a valid session cookie, BENCH_SECONDS (2)
 per run, BENCH_ROUNDS (5) rounds over every target, interleaved; each row shows its median.
@@ -51,7 +52,7 @@ DURATION = float(os.environ.get("BENCH_SECONDS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 EVERYTHING = os.environ.get("BENCH_ALL") == "1"
 CONNECTIONS = 16
-THREADS = 4  # threads per worker process (as sessionlab's workers.py), for every target
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))  # per worker process, for every target
 SECRET = secrets.token_hex(32)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -170,3 +171,40 @@ def test_a_failing_store_gives_a_plain_500_not_a_second_error(server_store):
     lab_state(app).store.get = broken_get
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert client.get("/user").status_code == 500
+
+
+def test_one_id_signer_shared_by_many_threads_signs_as_itsdangerous():
+    """A server's threads share one signer (its keyed HMACs are copied, never changed):
+    every signature must stay itsdangerous' own, and a key rotated out must still verify."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from itsdangerous import BadSignature, Signer
+
+    shared = id_signer(["new-" + "k" * 60, "old-" + "k" * 60])
+    reference = Signer(
+        ["old-" + "k" * 60, "new-" + "k" * 60],
+        salt="sessionlab.sid",
+        key_derivation="hmac",
+        digest_method=hashlib.sha256,
+    )
+    signed_with_old = Signer(
+        "old-" + "k" * 60,
+        salt="sessionlab.sid",
+        key_derivation="hmac",
+        digest_method=hashlib.sha256,
+    )
+
+    def round_trip(n: int) -> bool:
+        sid = f"{n:043d}"
+        ours = shared.sign(sid)
+        rotated = signed_with_old.sign(sid)
+        return (
+            ours == reference.sign(sid)
+            and shared.unsign(ours) == sid.encode()
+            and shared.unsign(rotated) == sid.encode()
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(round_trip, range(4000)))
+    with pytest.raises(BadSignature):
+        shared.unsign(f"{0:043d}.AAAA")

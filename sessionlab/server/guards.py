@@ -20,6 +20,7 @@ import sqlite3
 import sys
 import threading
 import time
+from typing import Any
 
 from flask import Flask, Response, request, session
 from flask.sessions import SessionMixin
@@ -43,10 +44,13 @@ def install_limits(app: Flask, limits: Limits) -> None:
 
     @app.before_request
     def refuse_oversized_requests() -> Response | None:
-        url = len(request.full_path.encode("utf-8", "surrogateescape"))
-        if url > limits.url_bytes:
+        environ = request.environ
+        raw_url = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) + 2
+        # Decoded, a byte grows to at most 3 (U+FFFD): only a URL that may be over the
+        # limit is decoded and counted exactly (on every request, that cost a tenth of one).
+        if 3 * raw_url > limits.url_bytes and (url := full_path_bytes()) > limits.url_bytes:
             return refusal(414, f"the URL has {url} bytes", "url_bytes", limits.url_bytes)
-        headers = sum(len(k) + len(v) + 4 for k, v in request.headers.items())
+        headers = header_bytes(environ)
         if headers > limits.header_bytes:
             return refusal(
                 431, f"the headers have {headers} bytes", "header_bytes", limits.header_bytes
@@ -65,6 +69,28 @@ def install_limits(app: Flask, limits: Limits) -> None:
         return refusal(
             413, f"the session would hold {size} bytes", "session_bytes", limits.session_bytes
         )
+
+
+def full_path_bytes() -> int:
+    """The request's path and query, as ``request.full_path`` decodes them, in UTF-8 bytes."""
+    return len(request.full_path.encode("utf-8", "surrogateescape"))
+
+
+def header_bytes(environ: dict[str, Any]) -> int:
+    """The bytes of ``name: value\r\n`` over every header, as ``request.headers`` lists
+    them, counted from the environ (a header ``X_Y`` arrives as ``HTTP_X_Y``: same length).
+
+    >>> header_bytes({"HTTP_HOST": "a", "CONTENT_TYPE": "", "CONTENT_LENGTH": "10"})
+    29
+    """
+    total = 0
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                total += len(key) - 5 + len(value) + 4
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            total += len(key) + len(value) + 4
+    return total
 
 
 def opened_session() -> SessionMixin | None:
