@@ -12,8 +12,10 @@ Listing uses SCAN, never KEYS, so a big keyspace never blocks the server.
 
 The hot path's commands (GET on every request, SET, DEL) go straight to a connection of
 the store's own (see :class:`Connections`): redis-py's ``Redis.get`` spends two thirds of
-its CPU on what sits around the round trip (retries, events, metrics). Nothing is cached:
-every request reads Redis, so a write or a logout on another worker is seen at once.
+its CPU on what sits around the round trip (retries, events, metrics). For a Redis on this
+machine (a Unix socket), reads are cached until Redis says the key changed, and a write on
+one worker is seen by the next request on any other (see redis_cache.py); a Redis reached
+over TCP is read on every request.
 
 redis-py is imported when a RedisStore is made, not when sessionlab is imported.
 """
@@ -30,6 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .base import PLAIN, PLAIN_JSON, POLL, Codec, Record, lock_timeout
+from .redis_cache import ReadCache
 
 DEFAULT_PREFIX = "sess:"
 # How every tag of Flask's tagged JSON starts: an object whose one key begins with a space.
@@ -119,6 +122,7 @@ class RedisStore:
             retry=Retry(NoBackoff(), 1),
         )
         self.connections = Connections(self.redis.connection_pool)
+        self.cache = ReadCache(url, prefix) if url.startswith("unix://") else None
         self._scan_step = self.redis.register_script(SCAN_STEP)
         self._touch = self.redis.register_script(TOUCH)
 
@@ -126,7 +130,11 @@ class RedisStore:
         return self.prefix + sid
 
     def get(self, sid: str) -> Record | None:
-        value = self.connections.command("GET", self.key(sid))
+        key = self.key(sid)
+        if self.cache is None:
+            value = self.connections.command("GET", key)
+        else:
+            value = self.cache.read(key, lambda: self.connections.command("GET", key))
         if not isinstance(value, bytes):  # None: no such key (the client does not decode)
             return None
         record = decode(sid, value, self.codec)
@@ -134,21 +142,38 @@ class RedisStore:
 
     def set(self, record: Record) -> None:
         value = encode(record, self.codec)
+        key = self.key(record.sid)
         if record.expires == float("inf"):
-            self.connections.command("SET", self.key(record.sid), value)
+            self.connections.command("SET", key, value)
+            self._written(key)
             return
         ttl_ms = int((record.expires - time.time()) * 1000)
         if ttl_ms <= 0:
             self.destroy(record.sid)  # already expired: nothing to keep
         else:
-            self.connections.command("SET", self.key(record.sid), value, "PX", ttl_ms)
+            self.connections.command("SET", key, value, "PX", ttl_ms)
+            self._written(key)
 
     def destroy(self, sid: str) -> None:
         self.connections.command("DEL", self.key(sid))
+        self._written(self.key(sid))
 
     def touch(self, sid: str, expires: float) -> None:
         ttl_ms = max(1, int((expires - time.time()) * 1000))
         self._touch(keys=[self.key(sid)], args=[repr(expires), ttl_ms])
+        self._written(self.key(sid))
+
+    def _written(self, key: str | None) -> None:
+        """After a write, before the response leaves: a PING, which Redis reads only after
+        it has sent the write's invalidations to every worker (redis_cache.py), so the
+        next request anywhere finds them; then this process's own copy goes."""
+        if self.cache is None:
+            return
+        self.connections.command("PING")
+        if key is None:
+            self.cache.forget_all()
+        else:
+            self.cache.forget(key)
 
     def all(self) -> list[Record]:
         sids: list[str] = []
@@ -183,12 +208,15 @@ class RedisStore:
     def clear(self) -> None:
         for keys in self._key_batches():
             self.redis.unlink(*keys)
+        self._written(None)
 
     def prune(self) -> int:
         """Nothing to do: Redis deletes each session when its TTL runs out."""
         return 0
 
     def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
         self.connections.close()
         self.redis.close()
 

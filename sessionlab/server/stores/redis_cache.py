@@ -1,0 +1,168 @@
+"""ReadCache: the sessions a process read from Redis, kept until Redis says they changed.
+
+Redis's client-side caching (``CLIENT TRACKING ... BCAST PREFIX``, RESP3): one connection per
+process, the listener, asks Redis to send it the name of every key under the store's prefix
+that changes (written, deleted, expired, evicted; all of them on a flush). A read first takes
+whatever Redis has sent (one non-blocking poll), then answers from the cache, or reads Redis
+and keeps the value. So the hot path's read costs no round trip while nothing changes.
+
+Why a read never returns what a write on another worker already replaced:
+
+* Redis queues a key's invalidation for every listener while it runs the write, and sends it
+  in the same pass over its clients as the write's reply, or before.
+* A worker that writes waits for that pass to end: after the write's reply it sends a PING,
+  which Redis reads only in a later pass (:meth:`RedisStore._written`). Once the PING's reply
+  is back, every listener's socket holds the invalidation.
+* A Unix socket delivers a write into the reader's buffer before the write returns, so any
+  request that starts after the writer's response sees the invalidation on its poll. Over TCP
+  a network may deliver it late, so the cache is used only for a Redis reached by a Unix
+  socket, that is on this machine; every read of a TCP Redis goes to Redis.
+* Unless the listener's socket was full: Redis then keeps the rest for later, and the
+  PING no longer proves the invalidations arrived. A socket fills only after about 200 KB
+  of unread invalidations, so a read that takes more than ``FAR_BEHIND`` bytes of them at
+  once empties the whole cache: whatever came late can then only drop keys no longer there.
+* A read racing a write keeps its value only if no invalidation for the key came in while it
+  was on its way (a placeholder marks it, as Redis's documentation advises).
+* A listener that fails (Redis restarted or killed) empties the cache, which serves nothing
+  until a new listener is connected: sessions that a restart lost are not served from memory.
+
+>>> from sessionlab.server.redis_server import shared_redis_server
+>>> store = shared_redis_server().store(prefix="cache-doc:")
+>>> store.cache is not None  # the private Redis is reached by its Unix socket
+True
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+# Entries per process: about 10,000 sessions of a few hundred bytes, a few MB at most.
+CACHE_LIMIT = 10_000
+# Bytes of invalidations taken in one catch-up past which the socket may have been full
+# (a Unix socket holds about 200 KB): then the whole cache goes (see the module).
+FAR_BEHIND = 32 * 1024
+
+
+class ReadCache:
+    """Values of keys under ``prefix``, per process, invalidated by Redis (see the module)."""
+
+    def __init__(self, url: str, prefix: str, limit: int = CACHE_LIMIT) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.limit = limit
+        self.enabled = True  # False for good once Redis refuses tracking (before 6.0)
+        self._values: dict[str, object] = {}  # a value (bytes), or a read's placeholder
+        self._lock = threading.Lock()
+        self._listener: Any = None
+        self._pid = os.getpid()
+        self._taken = 0  # bytes of invalidations taken in this catch-up
+
+    def read(self, key: str, fetch: Callable[[], Any]) -> Any:
+        """The key's value: from the cache when Redis has not said it changed, else
+        ``fetch()`` (a GET), kept unless an invalidation raced it."""
+        with self._lock:
+            if not self._catch_up():
+                return fetch()
+            value = self._values.get(key)
+            if isinstance(value, bytes):
+                return value
+            placeholder = self._values[key] = object()
+        try:
+            value = fetch()
+        except BaseException:
+            with self._lock:
+                self._drop(key, placeholder)
+            raise
+        with self._lock:
+            self._catch_up()  # an invalidation that came while the GET was out drops it
+            if self._values.get(key) is placeholder:
+                if isinstance(value, bytes):
+                    self._values[key] = value
+                    self._evict()
+                else:
+                    del self._values[key]  # no such session: not remembered
+        return value
+
+    def forget(self, key: str) -> None:
+        """Drop a key this process wrote (its own invalidation also comes, later)."""
+        with self._lock:
+            self._values.pop(key, None)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._disconnect()
+
+    def __len__(self) -> int:
+        return sum(1 for value in list(self._values.values()) if isinstance(value, bytes))
+
+    # -- the listener ------------------------------------------------------------------
+
+    def _catch_up(self) -> bool:
+        """Apply what Redis sent; False when there is no working listener (then the cache,
+        emptied, must not be used)."""
+        if self._pid != os.getpid():  # forked: the parent's listener and values are not ours
+            self._values, self._listener, self._pid = {}, None, os.getpid()
+        if not self.enabled:
+            return False
+        try:
+            if self._listener is None:
+                self._listener = self._listen()
+            self._taken = 0
+            while self._listener.can_read(timeout=0):  # each push goes to _apply
+                self._listener.read_response(push_request=True)
+            if self._taken >= FAR_BEHIND:
+                self._values.clear()
+        except Exception as error:
+            self._disconnect()
+            if "tracking" in str(error).lower() and "unknown" in str(error).lower():
+                self.enabled = False  # an old Redis: no client-side caching
+            return False
+        return True
+
+    def _listen(self) -> Any:
+        import redis
+
+        pool = redis.Redis.from_url(self.url, protocol=3, socket_timeout=5).connection_pool
+        listener: Any = pool.make_connection()
+        listener.connect()
+        listener._parser.set_invalidation_push_handler(self._apply)  # redis-py has no public way
+        listener.send_command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix)
+        if listener.read_response() not in (b"OK", "OK"):
+            raise ConnectionError("Redis did not turn tracking on")
+        self._values.clear()  # nothing read before this moment is known to be current
+        return listener
+
+    def _apply(self, push: Any) -> None:
+        if not (isinstance(push, list) and push and push[0] in (b"invalidate", "invalidate")):
+            return
+        keys = push[1] if len(push) > 1 else None
+        if keys is None:  # a flush: every key went
+            self._values.clear()
+            return
+        for key in keys:
+            self._values.pop(key.decode() if isinstance(key, bytes) else key, None)
+            self._taken += len(key) + 8  # the key and its RESP framing, roughly
+
+    def _disconnect(self) -> None:
+        self._values.clear()
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            with contextlib.suppress(Exception):  # already broken: nothing left to close
+                listener.disconnect()
+
+    def _drop(self, key: str, placeholder: object) -> None:
+        if self._values.get(key) is placeholder:
+            del self._values[key]
+
+    def _evict(self) -> None:
+        while len(self._values) > self.limit:  # the oldest first (dicts keep insertion order)
+            del self._values[next(iter(self._values))]

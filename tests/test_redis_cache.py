@@ -1,0 +1,179 @@
+"""The read cache of a Redis on this machine (redis_cache.py), against a real redis-server:
+reads cost no round trip while nothing changes, and a write, a logout or a restart anywhere
+is never answered from memory afterwards."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from sessionlab.server import redis_server
+from sessionlab.server.stores import Record, RedisStore
+from tests.conftest import need_service
+
+
+@pytest.fixture(scope="module")
+def private_redis():
+    need_service(redis_server.redis_server_binary() is not None, "redis-server is not installed")
+    with redis_server.RedisServer() as server:
+        yield server
+
+
+def local_store(server: redis_server.RedisServer, prefix: str) -> RedisStore:
+    return RedisStore(server.socket_url, prefix=prefix, server=server)
+
+
+def record(sid: str, ttl: float = 60.0, **data) -> Record:
+    now = time.time()
+    return Record(sid, data, created=now, expires=now + ttl)
+
+
+def gets_seen_by_redis(store: RedisStore) -> int:
+    stats = store.redis.info("commandstats").get("cmdstat_get", {"calls": 0})
+    return int(stats["calls"])
+
+
+def test_reads_cost_no_round_trip_until_the_key_changes(private_redis):
+    store = local_store(private_redis, "c:reads:")
+    store.set(record("abc", name="alice"))
+    before = gets_seen_by_redis(store)
+    for _ in range(200):
+        assert store.get("abc").data == {"name": "alice"}
+    assert gets_seen_by_redis(store) - before == 1  # the first read; the rest from memory
+    store.set(record("abc", name="bob"))
+    assert store.get("abc").data == {"name": "bob"}
+    assert gets_seen_by_redis(store) - before == 2
+    store.clear()
+    store.close()
+
+
+def test_a_redis_over_tcp_is_read_on_every_request(private_redis):
+    """Over a network an invalidation may arrive late: no cache there."""
+    store = RedisStore(private_redis.url, prefix="c:tcp:")
+    assert store.cache is None
+    store.set(record("abc", name="alice"))
+    before = gets_seen_by_redis(store)
+    for _ in range(50):
+        store.get("abc")
+    assert gets_seen_by_redis(store) - before == 50
+    store.clear()
+    store.close()
+
+
+def test_what_one_store_writes_the_next_read_of_another_sees(private_redis):
+    """Two stores, two caches, two listeners, one thread: every read follows a write."""
+    writer, reader = local_store(private_redis, "c:two:"), local_store(private_redis, "c:two:")
+    for i in range(1000):
+        writer.set(record("k", v=i))
+        assert reader.get("k").data == {"v": i}
+        if i % 3 == 0:
+            reader.set(record("k", v=-i))
+            assert writer.get("k").data == {"v": -i}
+        if i % 7 == 0:
+            writer.destroy("k")  # a logout
+            assert reader.get("k") is None
+            writer.set(record("k", v=i))
+    writer.clear()
+    assert reader.get("k") is None
+    writer.close()
+    reader.close()
+
+
+def read_on_cue(url: str, cues, answers) -> None:
+    """In another process: read the key each time the writer says what it must hold."""
+    store = RedisStore(url, prefix="c:proc:")
+    wrong = 0
+    while (expected := cues.recv()) is not None:
+        got = store.get("k")
+        wrong += (got is not None) if expected == "gone" else (got is None or got.data != expected)
+        answers.send(len(store.cache or ()))
+    answers.send(wrong)
+
+
+def test_a_worker_never_serves_what_another_process_replaced(private_redis):
+    """The causal chain of two workers behind one client: the writer's response, then the
+    reader's request. The reader caches between cues (its cache is used) and still never
+    answers with a value or a session the writer had already replaced or destroyed."""
+    context = multiprocessing.get_context("spawn")
+    cue_out, cue_in = context.Pipe()
+    answer_out, answer_in = context.Pipe()
+    reader = context.Process(
+        target=read_on_cue, args=(private_redis.socket_url, cue_in, answer_in)
+    )
+    reader.start()
+    writer = local_store(private_redis, "c:proc:")
+    cached = 0
+    try:
+        for i in range(600):
+            if i % 5 == 4:
+                writer.destroy("k")
+                cue_out.send("gone")
+            else:
+                writer.set(record("k", v=i))
+                cue_out.send({"v": i})
+            cached += answer_out.recv()
+            if i % 2:  # the same value read again: from the reader's cache
+                cue_out.send("gone" if i % 5 == 4 else {"v": i})
+                cached += answer_out.recv()
+        cue_out.send(None)
+        assert answer_out.recv() == 0  # stale answers
+        assert cached > 0  # the reader's cache held values: this tested the cache
+    finally:
+        reader.join(timeout=10)
+        writer.clear()
+        writer.close()
+
+
+def test_a_restarted_redis_that_lost_everything_is_not_answered_from_memory():
+    need_service(redis_server.redis_server_binary() is not None, "redis-server is not installed")
+    with redis_server.RedisServer() as server:  # volatile: a restart loses every key
+        store = local_store(server, "c:restart:")
+        store.set(record("abc", name="alice"))
+        assert store.get("abc").data == {"name": "alice"}
+        assert len(store.cache) == 1
+        server.restart()
+        assert store.get("abc") is None
+        store.close()
+
+
+def test_an_expired_session_is_not_answered_from_memory(private_redis):
+    store = local_store(private_redis, "c:expiry:")
+    store.set(record("short", ttl=0.3, name="alice"))
+    assert store.get("short").data == {"name": "alice"}
+    time.sleep(0.4)
+    assert store.get("short") is None
+    store.close()
+
+
+def test_the_cache_is_bounded(private_redis):
+    store = local_store(private_redis, "c:bound:")
+    assert store.cache is not None
+    store.cache.limit = 50
+    for n in range(120):
+        store.set(record(f"s{n}", n=n))
+        store.get(f"s{n}")
+    assert len(store.cache) <= 50
+    assert store.get("s0").data == {"n": 0}  # evicted: read from Redis again
+    store.clear()
+    store.close()
+
+
+def test_a_reader_far_behind_its_invalidations_forgets_everything(private_redis):
+    """Past a full socket Redis keeps invalidations back: a reader that takes many at once
+    cannot trust that none is still on its way, so nothing it holds is served again."""
+    reader, writer = (
+        local_store(private_redis, "c:behind:"),
+        local_store(private_redis, "c:behind:"),
+    )
+    reader.set(record("kept", name="alice"))
+    assert reader.get("kept").data == {"name": "alice"}
+    for n in range(600):  # other sessions' writes, far more bytes than FAR_BEHIND
+        writer.set(record(f"other-{n:040d}", n=n))
+    before = gets_seen_by_redis(reader)
+    assert reader.get("kept").data == {"name": "alice"}
+    assert gets_seen_by_redis(reader) - before == 1  # read from Redis, not from memory
+    writer.clear()
+    reader.close()
+    writer.close()
