@@ -387,7 +387,12 @@ def balanced() -> None:
         return
     print("\nBehind HAProxy (round-robin, no sticky sessions), 2 sessionlab servers, "
           "1 granian worker each, 16 clients x 200 cycles:")  # fmt: skip
-    for store, label in ((shared_redis_server().url, "one shared Redis"), ("memory", "memory")):
+    redis = shared_redis_server()
+    for store, label in (
+        (redis.url, "one shared Redis over TCP (every read goes to Redis)"),
+        (redis.socket_url, "one shared Redis by its Unix socket (each worker caches its reads)"),
+        ("memory", "memory"),
+    ):
         with BalancedServers(store, secret=SECRET, count=2, name="bench-balanced") as farm:
             result = run_cycles(farm.url, clients=16, cycles=200, seconds=300)
         print(f"- {label}: {result.summary()}")

@@ -50,11 +50,24 @@ def client(lab):
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
+def private_redis_server() -> Iterator[redis_server.RedisServer]:
     """A private redis-server (loopback, no persistence) for the whole run."""
     need_service(redis_server.redis_server_binary() is not None, "redis-server is not installed")
     with redis_server.RedisServer() as server:
-        yield server.url
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url(private_redis_server: redis_server.RedisServer) -> str:
+    """Its TCP URL: every read goes to Redis."""
+    return private_redis_server.url
+
+
+@pytest.fixture(scope="session", params=["tcp", "unix socket: cached reads"])
+def shared_redis_url(request: pytest.FixtureRequest, private_redis_server) -> str:
+    """Its URL over TCP, and over its Unix socket, where workers cache what they read."""
+    server = private_redis_server
+    return server.url if request.param == "tcp" else server.socket_url
 
 
 class FakeClock:

@@ -34,9 +34,9 @@ def haproxy() -> None:
     need_service(haproxy_binary() is not None, HAPROXY_HINT)
 
 
-def test_two_servers_behind_haproxy_share_sessions_in_one_redis(haproxy, redis_url):
+def test_two_servers_behind_haproxy_share_sessions_in_one_redis(haproxy, shared_redis_url):
     with BalancedServers(
-        redis_url, secret=SECRET, count=2, name="t-balanced-redis", workers=None
+        shared_redis_url, secret=SECRET, count=2, name="t-balanced-redis", workers=None
     ) as farm:
         result = run_cycles(farm.url, clients=8, cycles=25, seconds=60)
     assert (result.lost, result.crossed, result.stale, result.errors) == (0, 0, 0, 0), (
@@ -56,9 +56,9 @@ def test_the_same_set_up_on_memory_stores_loses_sessions(haproxy):
     assert result.lost > 0 and result.crossed == 0, result.summary()
 
 
-def test_a_write_and_a_logout_on_one_server_are_seen_at_once_on_the_other(redis_url):
+def test_a_write_and_a_logout_on_one_server_are_seen_at_once_on_the_other(shared_redis_url):
     """No cache anywhere may serve a session older than the last write or the logout."""
-    servers = start_servers(2, redis_url, secret=SECRET, name="t-two-hosts", workers=None)
+    servers = start_servers(2, shared_redis_url, secret=SECRET, name="t-two-hosts", workers=None)
     try:
         first, second = (f"http://127.0.0.1:{server.port}" for server in servers)
         with requests.Session() as client:  # cookies do not isolate ports: one jar for both
