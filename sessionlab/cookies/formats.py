@@ -349,14 +349,10 @@ class DerivedKeySigner(Signer):
     """itsdangerous' ``Signer``, byte for byte, with each key derived once instead of on
     every call.
 
-    itsdangerous derives the key (an HMAC of the secret and the salt) on every ``sign`` and
-    for every secret on every ``unsign``: on the server's hot path, a cookie verified on
-    every request, that was two HMAC objects per request. The signer is made once per set
-    of keys (the session interface keeps it), so the keys are derived once, and each key's
-    HMAC is keyed once too: a request copies it. Not ``hmac.digest``: that one C call lets
-    go of the GIL for a microsecond of work, and under a server's threads taking the GIL
-    back cost more than the HMAC (the lab's own GET /user ran at a third of a bare route's
-    rate on one granian worker, half of its samples waiting there).
+    itsdangerous derives the key (an HMAC of the secret and the salt) on every call; made
+    once per set of keys, this signer derives them once and keys each HMAC once (a request
+    copies it). Not ``hmac.digest``: it lets go of the GIL for a microsecond, and taking it
+    back under a server's threads cost more than the HMAC (README, Benchmarks).
 
     >>> old = Signer("k", salt="s", key_derivation="hmac", digest_method=hashlib.sha256)
     >>> new = DerivedKeySigner("k", salt="s", key_derivation="hmac",
