@@ -161,8 +161,8 @@ def test_the_cache_is_bounded(private_redis):
 
 
 def test_a_reader_far_behind_its_invalidations_forgets_everything(private_redis):
-    """Past a full socket Redis keeps invalidations back: a reader that takes many at once
-    cannot trust that none is still on its way, so nothing it holds is served again."""
+    """Redis may hold invalidations back past 64 KB per pass: once 32 KB of them came in, a
+    reader cannot trust that none is still on its way, so nothing it held is served again."""
     reader, writer = (
         local_store(private_redis, "c:behind:"),
         local_store(private_redis, "c:behind:"),

@@ -8,8 +8,10 @@ and keeps the value. So the hot path's read costs no round trip while nothing ch
 
 Why a read never returns what a write on another worker already replaced:
 
-* Redis queues a key's invalidation for every listener while it runs the write, and sends it
-  in the same pass over its clients as the write's reply, or before.
+* Redis remembers a changed key while it runs the write; before its next pass over the
+  clients' output it queues the key's invalidation to every listener
+  (``trackingBroadcastInvalidationMessages`` comes before ``handleClientsWithPendingWrites``
+  in ``beforeSleep``, Redis 6.0 to 7.x), so it is sent in the same pass as the write's reply.
 * A worker that writes waits for that pass to end: after the write's reply it sends a PING,
   which Redis reads only in a later pass (:meth:`RedisStore._written`). Once the PING's reply
   is back, every listener's socket holds the invalidation.
@@ -17,10 +19,12 @@ Why a read never returns what a write on another worker already replaced:
   request that starts after the writer's response sees the invalidation on its poll. Over TCP
   a network may deliver it late, so the cache is used only for a Redis reached by a Unix
   socket, that is on this machine; every read of a TCP Redis goes to Redis.
-* Unless the listener's socket was full: Redis then keeps the rest for later, and the
-  PING no longer proves the invalidations arrived. A socket fills only after about 200 KB
-  of unread invalidations, so a read that takes more than ``FAR_BEHIND`` bytes of them at
-  once empties the whole cache: whatever came late can then only drop keys no longer there.
+* Unless Redis could not send them all in that pass: it writes at most 64 KB to one client
+  per pass (``NET_MAX_WRITES_PER_EVENT``) and nothing to a full socket (about 200 KB), and
+  keeps the rest for later, when the PING proves nothing. So each time ``FAR_BEHIND``
+  (32 KB) of invalidations have come in, the whole cache is emptied: a pass that held some
+  back had sent 64 KB, so the cache was emptied after part of that pass arrived, and every
+  value read since is newer than the writes whose invalidations were held back.
 * A read racing a write keeps its value only if no invalidation for the key came in while it
   was on its way (a placeholder marks it, as Redis's documentation advises).
 * A listener that fails (Redis restarted or killed) empties the cache, which serves nothing
@@ -43,8 +47,8 @@ from typing import Any
 
 # Entries per process: about 10,000 sessions of a few hundred bytes, a few MB at most.
 CACHE_LIMIT = 10_000
-# Bytes of invalidations taken in one catch-up past which the socket may have been full
-# (a Unix socket holds about 200 KB): then the whole cache goes (see the module).
+# Bytes of invalidations after which the whole cache goes: half of the most Redis writes to
+# one client per pass, past which it may hold some back (see the module).
 FAR_BEHIND = 32 * 1024
 
 
@@ -60,7 +64,7 @@ class ReadCache:
         self._lock = threading.Lock()
         self._listener: Any = None
         self._pid = os.getpid()
-        self._taken = 0  # bytes of invalidations taken in this catch-up
+        self._taken = 0  # bytes of invalidations taken since the cache was last emptied
 
     def read(self, key: str, fetch: Callable[[], Any]) -> Any:
         """The key's value: from the cache when Redis has not said it changed, else
@@ -116,11 +120,11 @@ class ReadCache:
         try:
             if self._listener is None:
                 self._listener = self._listen()
-            self._taken = 0
             while self._listener.can_read(timeout=0):  # each push goes to _apply
                 self._listener.read_response(push_request=True)
             if self._taken >= FAR_BEHIND:
                 self._values.clear()
+                self._taken = 0
         except Exception as error:
             self._disconnect()
             if "tracking" in str(error).lower() and "unknown" in str(error).lower():
@@ -139,6 +143,7 @@ class ReadCache:
         if listener.read_response() not in (b"OK", "OK"):
             raise ConnectionError("Redis did not turn tracking on")
         self._values.clear()  # nothing read before this moment is known to be current
+        self._taken = 0
         return listener
 
     def _apply(self, push: Any) -> None:
