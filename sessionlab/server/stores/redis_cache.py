@@ -19,12 +19,12 @@ Why a read never returns what a write on another worker already replaced:
   request that starts after the writer's response sees the invalidation on its poll. Over TCP
   a network may deliver it late, so the cache is used only for a Redis reached by a Unix
   socket, that is on this machine; every read of a TCP Redis goes to Redis.
-* Unless Redis could not send them all in that pass: it writes at most 64 KB to one client
-  per pass (``NET_MAX_WRITES_PER_EVENT``) and nothing to a full socket (about 200 KB), and
-  keeps the rest for later, when the PING proves nothing. So each time ``FAR_BEHIND``
-  (32 KB) of invalidations have come in, the whole cache is emptied: a pass that held some
-  back had sent 64 KB, so the cache was emptied after part of that pass arrived, and every
-  value read since is newer than the writes whose invalidations were held back.
+* Unless that listener was backed up: Redis sends to a client that still has output
+  queued only when its socket has room again (and at most 64 KB per pass), so the PING
+  proves nothing for it. A backed-up listener has a socket full of invalidations (a few
+  hundred at least) to take first; so each time ``SYNC_AFTER`` invalidations have come in,
+  the listener sends a PING of its own and reads up to its reply: Redis answers in order,
+  so every invalidation queued before it, held back or not, is taken by then.
 * A read racing a write keeps its value only if no invalidation for the key came in while it
   was on its way (a placeholder marks it, as Redis's documentation advises).
 * A listener that fails (Redis restarted or killed) empties the cache, which serves nothing
@@ -47,9 +47,9 @@ from typing import Any
 
 # Entries per process: about 10,000 sessions of a few hundred bytes, a few MB at most.
 CACHE_LIMIT = 10_000
-# Bytes of invalidations after which the whole cache goes: half of the most Redis writes to
-# one client per pass, past which it may hold some back (see the module).
-FAR_BEHIND = 32 * 1024
+# Invalidations after which the listener catches up for certain with a PING of its own:
+# far fewer than a full socket holds (about 300 when each carries one key; see the module).
+SYNC_AFTER = 32
 
 
 class ReadCache:
@@ -64,7 +64,7 @@ class ReadCache:
         self._lock = threading.Lock()
         self._listener: Any = None
         self._pid = os.getpid()
-        self._taken = 0  # bytes of invalidations taken since the cache was last emptied
+        self._taken = 0  # invalidations taken since the listener last caught up for certain
 
     def read(self, key: str, fetch: Callable[[], Any]) -> Any:
         """The key's value: from the cache when Redis has not said it changed, else
@@ -122,15 +122,22 @@ class ReadCache:
                 self._listener = self._listen()
             while self._listener.can_read(timeout=0):  # each push goes to _apply
                 self._listener.read_response(push_request=True)
-            if self._taken >= FAR_BEHIND:
-                self._values.clear()
-                self._taken = 0
+            if self._taken >= SYNC_AFTER:
+                self._sync()
         except Exception as error:
             self._disconnect()
-            if "tracking" in str(error).lower() and "unknown" in str(error).lower():
-                self.enabled = False  # an old Redis: no client-side caching
+            if "unknown command" in str(error).lower():  # HELLO or TRACKING: before Redis 6
+                self.enabled = False
             return False
         return True
+
+    def _sync(self) -> None:
+        """Take every invalidation Redis queued for the listener, held back or not: they
+        come before the reply to a PING sent now."""
+        self._listener.send_command("PING")
+        while self._listener.read_response() not in (b"PONG", "PONG"):  # pushes go to _apply
+            pass
+        self._taken = 0
 
     def _listen(self) -> Any:
         import redis
@@ -155,7 +162,7 @@ class ReadCache:
             return
         for key in keys:
             self._values.pop(key.decode() if isinstance(key, bytes) else key, None)
-            self._taken += len(key) + 8  # the key and its RESP framing, roughly
+            self._taken += 1
 
     def _disconnect(self) -> None:
         self._values.clear()
