@@ -87,9 +87,17 @@ def main() -> None:
             print(f"round {round_number} of {ROUNDS}", flush=True)
             for target, url, cookie, _ in live:
                 rates[target.key].append(wrk(url + "/user", cookie))
+        gets = {
+            t.label: redis_gets_per_read(url, cookie)
+            for t, url, cookie, _ in live
+            if t.store == "redis"
+        }
     load_after = os.getloadavg()
     rows = [(t, statistics.median(rates[t.key]), cycle) for t, _, _, cycle in live]
     report(rows)
+    print("\nRedis GETs per GET /user on an unchanged session (100 requests):")
+    for label, per_read in gets.items():
+        print(f"- {label}: {per_read:.2f}")
     print_targets(rows)
     if not wanted or any(w in "balancer haproxy" for w in wanted):
         balanced()
@@ -277,6 +285,22 @@ def wrk(url: str, cookie: str) -> float:
     found = re.search(r"Requests/sec:\s+([\d.]+)", output)
     assert found is not None, output
     return float(found.group(1))
+
+
+def redis_gets_per_read(url: str, cookie: str, reads: int = 100) -> float:
+    """How many GETs the shared Redis saw per read of the same session (caching shows)."""
+    import redis
+
+    server = redis.Redis.from_url(shared_redis_server().socket_url)
+
+    def gets() -> int:
+        return int(server.info("commandstats").get("cmdstat_get", {"calls": 0})["calls"])
+
+    before = gets()
+    with requests.Session() as client:
+        for _ in range(reads):
+            client.get(f"{url}/user", headers={"Cookie": cookie}, timeout=10)
+    return (gets() - before) / reads
 
 
 def cycle_ms(url: str, cookie_name: str | None, runs: int = 30) -> float:
