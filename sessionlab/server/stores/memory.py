@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from ...errors import StoreUnavailable
-from .base import PLAIN, Codec, Record, lock_timeout, reader
+from .base import PLAIN, Codec, DecodedMemo, Record, lock_timeout, reader
 
 SLACK = 32  # heap entries allowed beyond twice the records before a rebuild
 
@@ -35,6 +35,7 @@ class MemoryStore:
 
     def __init__(self, codec: Codec = PLAIN, max_records: int | None = None) -> None:
         self.codec = codec
+        self._decoded = DecodedMemo()
         self.max_records = max_records
         # sid -> (json, its format, created, expires)
         self._records: dict[str, tuple[str, int, float, float]] = {}
@@ -47,8 +48,7 @@ class MemoryStore:
         if row is None:
             return None
         text, format, created, expires = row
-        codec = self.codec  # the hot path: no reader() call
-        data = codec.loads(text) if format == codec.format else PLAIN.loads(text)
+        data = self._decoded.loads(text, format, self.codec)
         record = Record(sid, data, created, expires)
         if record.is_expired():
             self.destroy(sid)

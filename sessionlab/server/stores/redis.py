@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .base import PLAIN, PLAIN_JSON, POLL, Codec, Record, lock_timeout
+from .base import PLAIN, PLAIN_JSON, POLL, Codec, DecodedMemo, Record, lock_timeout
 from .redis_cache import ReadCache
 
 DEFAULT_PREFIX = "sess:"
@@ -109,6 +109,7 @@ class RedisStore:
         from redis.retry import Retry
 
         self.codec = codec
+        self._decoded = DecodedMemo()
         self.url = url
         self.prefix = prefix
         self.server = server  # the RedisServer this store's data lives in, when the lab runs it
@@ -137,7 +138,9 @@ class RedisStore:
             value = self.cache.read(key, lambda: self.connections.command("GET", key))
         if not isinstance(value, bytes):  # None: no such key (the client does not decode)
             return None
-        record = decode(sid, value, self.codec)
+        codec = self.codec
+        data, (created, expires) = self._decoded.decode(value, codec, lambda: parts(value, codec))
+        record = Record(sid, data, created, expires)
         return None if record.is_expired() else record
 
     def set(self, record: Record) -> None:
@@ -320,10 +323,16 @@ def encode(record: Record, codec: Codec = PLAIN) -> str:
 
 
 def decode(sid: str, value: bytes, codec: Codec = PLAIN) -> Record:
+    data, (created, expires) = parts(value, codec)
+    return Record(sid, data, created, expires)
+
+
+def parts(value: bytes, codec: Codec) -> tuple[dict[str, Any], tuple[float, float]]:
+    """A stored value's data, and its creation and expiry times."""
     expires, stored = value.split(b" ", 1)
     envelope: dict[str, Any] = json.loads(stored)
     data = revive(envelope, codec, TAG_MARK.encode() in stored)
-    return Record(sid, data, envelope["created"], float(expires))
+    return data, (envelope["created"], float(expires))
 
 
 def revive(envelope: dict[str, Any], codec: Codec, has_tag_mark: bool) -> Any:

@@ -3,8 +3,9 @@
 Redis's client-side caching (``CLIENT TRACKING ... BCAST PREFIX``, RESP3): one connection per
 process, the listener, asks Redis to send it the name of every key under the store's prefix
 that changes (written, deleted, expired, evicted; all of them on a flush). A read first takes
-whatever Redis has sent (one non-blocking poll), then answers from the cache, or reads Redis
-and keeps the value. So the hot path's read costs no round trip while nothing changes.
+whatever Redis has sent (after a peek at the socket, :func:`has_input`), then answers from the
+cache, or reads Redis and keeps the value. So the hot path's read costs no round trip while
+nothing changes.
 
 Why a read never returns what a write on another worker already replaced:
 
@@ -40,7 +41,10 @@ True
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +54,39 @@ CACHE_LIMIT = 10_000
 # Invalidations after which the listener catches up for certain with a PING of its own:
 # far fewer than a full socket holds (about 300 when each carries one key; see the module).
 SYNC_AFTER = 32
+
+
+def _libc_recv() -> Any:
+    """libc's ``recv``, called with the GIL held (ctypes.PyDLL), or None where unavailable."""
+    try:
+        recv = ctypes.PyDLL(None, use_errno=True).recv
+    except (OSError, AttributeError):
+        return None
+    recv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    recv.restype = ctypes.c_ssize_t
+    return recv
+
+
+_RECV = _libc_recv()
+_PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
+_ONE_BYTE = ctypes.create_string_buffer(1)
+
+
+def has_input(sock: socket.socket) -> bool:
+    """Whether the socket holds anything to read (or is closed): a peek at one byte that
+    keeps the GIL. Python's poll, select and recv all let go of the GIL, even when they
+    wait for nothing, and on a worker whose threads queue for it, taking it back cost more
+    than the rest of a cached read (README, Benchmarks).
+
+    >>> left, right = socket.socketpair()
+    >>> has_input(left), right.send(b"x"), has_input(left)
+    (False, 1, True)
+    """
+    if _RECV is None:
+        return True  # then redis-py's own poll decides
+    if _RECV(sock.fileno(), _ONE_BYTE, 1, _PEEK) >= 0:
+        return True  # a byte, or 0 at the end of the stream: the parser must look
+    return ctypes.get_errno() not in (errno.EAGAIN, errno.EWOULDBLOCK)
 
 
 class ReadCache:
@@ -63,6 +100,7 @@ class ReadCache:
         self._values: dict[str, object] = {}  # a value (bytes), or a read's placeholder
         self._lock = threading.Lock()
         self._listener: Any = None
+        self._socket: Any = None  # the listener's socket, polled by has_input
         self._pid = os.getpid()
         self._taken = 0  # invalidations taken since the listener last caught up for certain
 
@@ -120,8 +158,11 @@ class ReadCache:
         try:
             if self._listener is None:
                 self._listener = self._listen()
-            while self._listener.can_read(timeout=0):  # each push goes to _apply
-                self._listener.read_response(push_request=True)
+                self._drain()
+            elif self._listener._sock is not self._socket:  # redis-py reconnected it
+                raise ConnectionError("the listener's connection was replaced")
+            elif has_input(self._socket):
+                self._drain()
             if self._taken >= SYNC_AFTER:
                 self._sync()
         except Exception as error:
@@ -138,6 +179,13 @@ class ReadCache:
         while self._listener.read_response() not in (b"PONG", "PONG"):  # pushes go to _apply
             pass
         self._taken = 0
+        self._drain()
+
+    def _drain(self) -> None:
+        """Apply every push that came in, up to what the parser holds: when this returns,
+        what is not yet taken is all in the socket, where :func:`has_input` sees it."""
+        while self._listener.can_read(timeout=0):  # each push goes to _apply
+            self._listener.read_response(push_request=True)
 
     def _listen(self) -> Any:
         import redis
@@ -151,6 +199,7 @@ class ReadCache:
             raise ConnectionError("Redis did not turn tracking on")
         self._values.clear()  # nothing read before this moment is known to be current
         self._taken = 0
+        self._socket = listener._sock
         return listener
 
     def _apply(self, push: Any) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, StoreClosedError
-from .base import PLAIN, PLAIN_JSON, POLL, Codec, Record, lock_timeout, reader
+from .base import PLAIN, PLAIN_JSON, POLL, Codec, DecodedMemo, Record, lock_timeout, reader
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -161,6 +161,7 @@ class SQLiteStore:
         self, path: str | os.PathLike[str] | None = None, *, codec: Codec = PLAIN
     ) -> None:
         self.codec = codec
+        self._decoded = DecodedMemo()
         self._tempdir = None
         if path is None:  # a private folder of our own, removed with the file by close()
             self._tempdir = tempfile.TemporaryDirectory(prefix="sessionlab-")
@@ -188,8 +189,7 @@ class SQLiteStore:
         if row is None:
             return None
         text, format, created, expires = row
-        codec = self.codec  # the hot path: no reader() call
-        data = codec.loads(text) if format == codec.format else PLAIN.loads(text)
+        data = self._decoded.loads(text, format, self.codec)
         return Record(sid, data, created, expires)
 
     def set(self, record: Record) -> None:
