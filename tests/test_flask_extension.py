@@ -118,6 +118,8 @@ def test_an_app_without_the_extension_is_named_in_the_error():
         ({"SESSIONLAB_STORE": 42}, "SESSIONLAB_STORE must be a URL"),
         ({"SESSIONLAB_GENID": "abc"}, "SESSIONLAB_GENID must be a function"),
         ({"SESSIONLAB_KEY_PREFIX": ""}, "SESSIONLAB_KEY_PREFIX must be a non-empty string"),
+        ({"SESSIONLAB_MAX_BYTES": 0}, "SESSIONLAB_MAX_BYTES must be a whole number of bytes"),
+        ({"SESSIONLAB_MAX_BYTES": "8k"}, "SESSIONLAB_MAX_BYTES must be a whole number of bytes"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(config, message):
@@ -357,3 +359,39 @@ def test_sessionlab_lock_makes_a_request_wait_for_its_session_then_refuse():
     assert response.status_code == 503 and b"SESSIONLAB_LOCK_TIMEOUT" in response.data
     session_state(app).interface.locks.release(held)
     assert client.get("/me").text == "alice"
+
+
+# -- SESSIONLAB_MAX_BYTES -------------------------------------------------------------------
+
+
+def test_a_session_over_sessionlab_max_bytes_is_refused_and_not_saved():
+    app = make_app(SESSIONLAB_MAX_BYTES=100)
+
+    @app.get("/grow/<int:size>")
+    def grow(size):
+        flask.session["blob"] = "x" * size
+        return flask.redirect("/me")
+
+    ServerSessions(app)
+    client = app.test_client()
+    client.get("/login/alice")
+    assert client.get("/grow/10").status_code == 302
+    refused = client.get("/grow/500")
+    assert refused.status_code == 413
+    assert refused.text.startswith("413: the session would hold 526 bytes")
+    assert "limit of 100 (SESSIONLAB_MAX_BYTES changes it)" in refused.text
+    assert "Location" not in refused.headers and refused.mimetype == "text/plain"
+    (record,) = session_store(app).all()
+    assert record.data == {"name": "alice", "blob": "x" * 10}  # what fitted, kept
+
+
+def test_without_sessionlab_max_bytes_a_session_may_grow():
+    app = make_app()
+
+    @app.get("/grow")
+    def grow():
+        flask.session["blob"] = "x" * 100_000
+        return "ok"
+
+    ServerSessions(app)
+    assert app.test_client().get("/grow").status_code == 200

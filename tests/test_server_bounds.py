@@ -13,9 +13,12 @@ import time
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sessionlab as sl
 from sessionlab.server.app import create_app
+from sessionlab.server.guards import HeaderCounter, header_bytes
 from sessionlab.server.stores import MemoryStore, Record, SQLiteStore
 
 SECRET = secrets.token_hex(32)
@@ -279,3 +282,17 @@ def test_a_store_outage_with_lock_true_is_still_a_503(capfd):
         assert client.get("/user").text.startswith("alice")
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
+
+
+HEADER_NAMES = ["HTTP_HOST", "HTTP_COOKIE", "HTTP_X_A", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"]
+ENVIRON_KEYS = [*HEADER_NAMES, "CONTENT_TYPE", "CONTENT_LENGTH", "PATH_INFO", "REMOTE_ADDR"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(ENVIRON_KEYS), st.text(max_size=30)), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_the_header_count_of_known_names_is_the_exact_count(pairs):
+    # HeaderCounter learns each set of names once; what it counts must stay header_bytes'.
+    count = HeaderCounter(limit=4)
+    for _ in range(2):  # learned, then known
+        environ = dict(pairs)
+        assert count(environ) == header_bytes(environ)

@@ -13,7 +13,7 @@ import requests
 import sessionlab as sl
 from sessionlab.cookies import parse_set_cookie
 from sessionlab.server.app import create_app, lab_state
-from sessionlab.server.sessions import id_signer
+from sessionlab.server.id_cookies import id_signer
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -208,3 +208,41 @@ def test_one_id_signer_shared_by_many_threads_signs_as_itsdangerous():
         assert all(pool.map(round_trip, range(4000)))
     with pytest.raises(BadSignature):
         shared.unsign(f"{0:043d}.AAAA")
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis"])
+def test_a_reader_never_changes_what_the_next_reader_gets(kind, request):
+    # Stores remember what they decoded (DecodedMemo): each reader must get its own copy,
+    # of plain values and of nested ones alike, or one request's edit leaks into the next.
+    if kind == "redis":
+        store = sl.RedisStore(request.getfixturevalue("private_redis_server").socket_url)
+    else:
+        store = sl.MemoryStore() if kind == "memory" else sl.SQLiteStore()
+    try:
+        for data in ({"name": "alice"}, {"cart": ["apple"], "name": "alice"}):
+            store.set(sl.Record("sid-copy", dict(data), created=1.0, expires=time.time() + 60))
+            for _ in range(3):
+                read = store.get("sid-copy")
+                assert read is not None and read.data == data
+                read.data["name"] = "mallory"
+                read.data.setdefault("cart", []).append("stolen")
+    finally:
+        store.destroy("sid-copy")
+        store.close()
+
+
+def test_a_nested_value_edited_in_place_is_not_kept_unless_marked_modified(server_store):
+    app = create_app(store=server_store, secret="k" * 64, name="t-nested")
+    from flask import session
+
+    @app.get("/cart-in-place")
+    def add_in_place() -> str:
+        session.setdefault("cart", [])
+        session["cart"].append("apple")  # Flask cannot see this change: no write
+        return str(len(session["cart"]))
+
+    client = app.test_client()
+    client.get("/user/alice")
+    # The first request adds the key (a write); later ones only edit the list they read.
+    assert [client.get("/cart-in-place").text for _ in range(3)] == ["1", "2", "2"]
+    lab_state(app).store.close()

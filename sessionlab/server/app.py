@@ -50,12 +50,12 @@ def create_app(config: LabConfig | None = None, **options: Any) -> Flask:
     app = Flask("sessionlab")
     app.config.update(flask_config(config))
     store = open_store(config.store, name=config.name, max_records=config.limits.sessions)
-    install_guards(app, config.limits, store, logging.getLogger(events_logger_name(config.name)))
     if config.server_side:
         ServerSessions(app, store=store)
         session_state(app).config = config
     else:  # Flask's own cookie session, as Flask ships it
         app.extensions[EXTENSION] = SessionState(store, app.session_interface, config=config)
+    install_guards(app, config.limits, store, logging.getLogger(events_logger_name(config.name)))
     if config.profile == "hardened":
         register_hardened_routes(app)
     else:
@@ -101,6 +101,7 @@ def flask_config(config: LabConfig) -> dict[str, Any]:
             SESSIONLAB_GENID=config.genid,
             # the lab teaches clearing a refused cookie (the audit checks it); Flask keeps it
             SESSIONLAB_CLEAR_REFUSED_COOKIES=True,
+            SESSIONLAB_MAX_BYTES=config.limits.session_bytes,
         )
     return keys
 

@@ -20,60 +20,101 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
-from flask import Flask, Response, request, session
+from flask import Flask, Request, Response, session
 from flask.sessions import SessionMixin
 from werkzeug.exceptions import InternalServerError
 
 from ..errors import StoreClosedError, StoreUnavailable
 from .limits import Limits, session_size
+from .sessions import ServerSessionInterface
 from .stores import Store
 
 
 def install_guards(app: Flask, limits: Limits, store: Store, events: logging.Logger) -> None:
-    """Both guards of a lab app: the request and session bounds, and store outages."""
-    install_limits(app, limits)
-    install_outage_handling(app, store, events, limits.retry_after)
+    """Both guards of a lab app: the request and session bounds, and store outages. Call it
+    once the app has its session interface.
 
-
-def install_limits(app: Flask, limits: Limits) -> None:
-    """Refuse requests and sessions over the bounds with 413/414/431 and a message."""
+    Flask checks every hook for a coroutine on every request: the request bounds and the
+    outage probe run around the app (:class:`WsgiGuards`), and a server-side session's size
+    is checked by its interface (``SESSIONLAB_MAX_BYTES``), so that no hook is left to a
+    lab app on server-side sessions; Flask's cookie session gets one ``after_request``.
+    """
     app.config["MAX_CONTENT_LENGTH"] = limits.body_bytes  # Werkzeug answers 413 itself
     app.config["MAX_FORM_MEMORY_SIZE"] = limits.body_bytes
+    outage = install_outage_handling(app, store, events, limits.retry_after)
+    app.wsgi_app = WsgiGuards(app.wsgi_app, limits, outage)  # type: ignore[method-assign]
+    if isinstance(app.session_interface, ServerSessionInterface):
+        app.session_interface.max_bytes_setting = "start(limits={'session_bytes': ...})"
+        return
 
-    @app.before_request
-    def refuse_oversized_requests() -> Response | None:
-        environ = request.environ
+    @app.after_request
+    def refuse_oversized_cookie_session(response: Response) -> Response:
+        return refuse_oversized_session(response, limits)
+
+
+class WsgiGuards:
+    """WSGI middleware: a URL or headers over the limits get 414 or 431 before Flask starts;
+    after each request during a store outage, the store is asked whether it is back.
+
+    >>> from werkzeug.test import Client
+    >>> app = WsgiGuards(Response("hi"), Limits(header_bytes=100))
+    >>> Client(app).get("/", headers={"X-Big": "b" * 200}).status
+    '431 REQUEST HEADER FIELDS TOO LARGE'
+    """
+
+    def __init__(self, wsgi_app: Any, limits: Limits, outage: Outage | None = None) -> None:
+        self.wsgi_app = wsgi_app
+        self.limits = limits
+        self.outage = outage
+        self.header_bytes = HeaderCounter()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        refused = self.refusal(environ)
+        if refused is not None:
+            return refused(environ, start_response)
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            if self.outage is not None and self.outage.since is not None:
+                self.outage.probe()
+
+    def refusal(self, environ: dict[str, Any]) -> Response | None:
+        limits = self.limits
         raw_url = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) + 2
         # Decoded, a byte grows to at most 3 (U+FFFD): only a URL that may be over the
         # limit is decoded and counted exactly (on every request, that cost a tenth of one).
-        if 3 * raw_url > limits.url_bytes and (url := full_path_bytes()) > limits.url_bytes:
+        if 3 * raw_url > limits.url_bytes and (url := full_path_bytes(environ)) > limits.url_bytes:
             return refusal(414, f"the URL has {url} bytes", "url_bytes", limits.url_bytes)
-        headers = header_bytes(environ)
+        headers = self.header_bytes(environ)
         if headers > limits.header_bytes:
             return refusal(
                 431, f"the headers have {headers} bytes", "header_bytes", limits.header_bytes
             )
         return None
 
-    @app.after_request
-    def refuse_oversized_sessions(response: Response) -> Response:
-        current = opened_session()
-        if current is None or response.status_code >= 500 or not current.modified:
-            return response
-        size = session_size(dict(current))
-        if size <= limits.session_bytes:
-            return response
-        current.modified = False  # not saved: the store keeps what it had
-        return refusal(
-            413, f"the session would hold {size} bytes", "session_bytes", limits.session_bytes
-        )
+
+def refuse_oversized_session(response: Response, limits: Limits) -> Response:
+    """413 instead of the response when the modified session is over ``session_bytes``;
+    the session is then not saved, so the store keeps what it had."""
+    current = opened_session()
+    if current is None or not current.modified or response.status_code >= 500:
+        return response
+    size = session_size(dict(current))
+    if size <= limits.session_bytes:
+        return response
+    current.modified = False
+    return refusal(
+        413, f"the session would hold {size} bytes", "session_bytes", limits.session_bytes
+    )
 
 
-def full_path_bytes() -> int:
+def full_path_bytes(environ: dict[str, Any]) -> int:
     """The request's path and query, as ``request.full_path`` decodes them, in UTF-8 bytes."""
-    return len(request.full_path.encode("utf-8", "surrogateescape"))
+    return len(Request(environ).full_path.encode("utf-8", "surrogateescape"))
 
 
 def header_bytes(environ: dict[str, Any]) -> int:
@@ -91,6 +132,55 @@ def header_bytes(environ: dict[str, Any]) -> int:
         elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
             total += len(key) + len(value) + 4
     return total
+
+
+CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")  # headers WSGI names without HTTP_
+
+
+class HeaderCounter:
+    """:func:`header_bytes`, with the Python loop run once per set of header names.
+
+    A client sends the same names request after request: for each set seen, what the names
+    add is summed once, and a request costs a few calls in C (the loop cost three times
+    more, on every request of the hot path). At most ``limit`` sets are kept, then all are
+    forgotten, so a client that invents names costs memory only for a while.
+
+    >>> count = HeaderCounter()
+    >>> environ = {"HTTP_HOST": "a", "CONTENT_TYPE": "", "CONTENT_LENGTH": "10"}
+    >>> count(environ), count(environ) == header_bytes(environ)
+    (29, True)
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self.limit = limit
+        self._sets: dict[tuple[str, ...], tuple[int, Callable[[Any], Any], tuple[str, ...]]] = {}
+
+    def __call__(self, environ: dict[str, Any]) -> int:
+        names = tuple(environ)
+        known = self._sets.get(names)
+        if known is None:
+            known = self._learn(names)
+        fixed, values_of, content = known
+        total = fixed + sum(map(len, values_of(environ)))
+        for key in content:  # counted only when not empty, as request.headers lists them
+            if not environ[key]:
+                total -= len(key) + 4
+        return total
+
+    def _learn(self, names: tuple[str, ...]) -> tuple[int, Callable[[Any], Any], tuple[str, ...]]:
+        headers = [
+            key
+            for key in names
+            if key.startswith("HTTP_") and key[5:] not in CONTENT_KEYS  # WSGI's own win
+        ]
+        content = tuple(key for key in names if key in CONTENT_KEYS)
+        keys = [*headers, *content]
+        fixed = sum(len(key) - 1 for key in headers) + sum(len(key) + 4 for key in content)
+        values_of = itemgetter(*keys) if len(keys) > 1 else lambda e: [e[k] for k in keys]
+        if len(self._sets) >= self.limit:
+            self._sets.clear()
+        self._sets[names] = (fixed, values_of, content)
+        return fixed, values_of, content
 
 
 def opened_session() -> SessionMixin | None:
@@ -186,7 +276,9 @@ class Outage:
 def install_outage_handling(
     app: Flask, store: Store, events: logging.Logger, retry_after: int = 1
 ) -> Outage:
-    """Answer 503 (with Retry-After) for any request the store failed; log the outage once."""
+    """Answer 503 (with Retry-After) for any request the store failed; log the outage once.
+    The caller probes ``outage`` after each request (:class:`WsgiGuards`), so that its end
+    is logged too."""
     outage = Outage(store, events)
 
     def unavailable(error: BaseException) -> Response:
@@ -208,12 +300,6 @@ def install_outage_handling(
 
     for error_class in store_errors():
         app.register_error_handler(error_class, unavailable)
-
-    @app.after_request
-    def note_recovery(response: Response) -> Response:
-        if outage.since is not None:
-            outage.probe()
-        return response
 
     # The logger Flask logs tracebacks to; not app.logger, whose first use would attach
     # Flask's stderr handler (and print every event of this server in a notebook's cells).

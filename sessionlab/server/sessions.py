@@ -43,15 +43,14 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import NullSession, SessionInterface, SessionMixin
-from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
 
-from ..cookies import SESSIONLAB
-from ..cookies.formats import Secret
 from ..errors import SessionLockTimeout
 from .codec import TaggedCodec
 from .config import new_session_id
 from .cookie_header import request_cookies, vary_on_cookie
+from .id_cookies import SignedIds
+from .limits import session_size
 from .settings import SessionSettings
 from .stores import Record, SessionLocks, Store
 
@@ -68,17 +67,21 @@ def fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
-def id_signer(secrets_newest_first: list[Secret] | tuple[Secret, ...]) -> Signer:
-    """The signer for session-id cookies (the sessionlab cookie format, see cookies/)."""
-    return SESSIONLAB.signer(secrets_newest_first)
-
-
 def mark_modified(session: ServerSession) -> None:
     session.modified = True
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     """The session of one request: a dict that knows its id and whether it changed."""
+
+    # What most requests leave as it is, kept on the class (set per session only when it
+    # changes: a session is made on every request).
+    modified = False
+    destroyed = False
+    regenerated_from: str | None = None
+    rejected_cookie: str | None = None  # why the request's cookie was refused
+    lock: Any = None  # this session's lock handle while the request holds it
+    lock_error: str | None = None  # why the lock could not be had in time
 
     def __init__(
         self,
@@ -100,12 +103,6 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.default_permanent = permanent  # SESSIONLAB_PERMANENT
         self.genid = genid
         self.was_permanent = bool(data.get("_permanent", permanent)) if data else permanent
-        self.modified = False
-        self.destroyed = False
-        self.regenerated_from: str | None = None
-        self.rejected_cookie: str | None = None  # why the request's cookie was refused
-        self.lock: Any = None  # this session's lock handle while the request holds it
-        self.lock_error: str | None = None  # why the lock could not be had in time
 
     @property
     def permanent(self) -> bool:
@@ -155,6 +152,8 @@ class ServerSessionInterface(SessionInterface):
     """
 
     null_session_class = NullServerSession
+    # What a 413 for an oversized session names as the setting to change.
+    max_bytes_setting = "SESSIONLAB_MAX_BYTES"
 
     def __init__(
         self,
@@ -171,7 +170,7 @@ class ServerSessionInterface(SessionInterface):
         self.store = store
         self.locks = locks
         self.next_prune = 0.0
-        self._signers: dict[tuple[Any, ...], Signer] = {}
+        self.ids = SignedIds()
 
     @staticmethod
     def clock() -> float:
@@ -187,9 +186,8 @@ class ServerSessionInterface(SessionInterface):
         cookie = self._chosen_cookie(app, request)
         if not cookie:
             return self._fresh(now)
-        try:
-            sid = self._signer(app).unsign(cookie).decode()
-        except BadSignature:
+        sid = self.ids.verified(app, cookie)
+        if sid is None:
             return self._reject(app, now, "bad-signature", cookie, request)
         lock = None
         if self.locks is not None:  # hold the lock from before the read until after the write
@@ -216,7 +214,8 @@ class ServerSessionInterface(SessionInterface):
             permanent=self.settings.permanent,
             genid=self.settings.genid,
         )
-        session.lock = lock
+        if lock is not None:
+            session.lock = lock
         return session
 
     def _chosen_cookie(self, app: Flask, request: Request) -> str | None:
@@ -227,11 +226,8 @@ class ServerSessionInterface(SessionInterface):
         if len(values) < 2:
             return values[0] if values else None
         for value in values[:MAX_DUPLICATES]:
-            try:
-                sid = self._signer(app).unsign(value).decode()
-            except BadSignature:
-                continue
-            if self.store.get(sid) is not None:
+            sid = self.ids.verified(app, value)
+            if sid is not None and self.store.get(sid) is not None:
                 return value
         return values[0]
 
@@ -267,17 +263,6 @@ class ServerSessionInterface(SessionInterface):
         session.rejected_cookie = reason
         return session
 
-    def _signer(self, app: Flask) -> Signer:
-        """Signs with ``SECRET_KEY``, verifies with it and ``SECRET_KEY_FALLBACKS``, read on
-        every request as Flask does; one signer per set of keys (making one costs a hash)."""
-        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        signer = self._signers.get(keys)
-        if signer is None:
-            signer = self._signers[keys] = id_signer(keys)
-            if len(self._signers) > 8:  # keys changed many times: keep only recent ones
-                del self._signers[next(iter(self._signers))]
-        return signer
-
     # -- writing -----------------------------------------------------------------------
 
     def save_session(  # type: ignore[override]  # Flask passes None when open_session raised
@@ -293,6 +278,8 @@ class ServerSessionInterface(SessionInterface):
             self.release_lock(session)
 
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
+        if session.modified and self.settings.max_bytes is not None:
+            self._refuse_if_oversized(session, response)
         now = self.clock()
         if now >= self.next_prune:
             self.next_prune = now + self.settings.prune_interval
@@ -332,9 +319,26 @@ class ServerSessionInterface(SessionInterface):
             send = rolling or refresh
         if not (send or session.modified):
             return
-        value = self._signer(app).sign(session.sid).decode()  # re-signed if a key was rotated
+        value = self.ids.signer(app).sign(session.sid).decode()  # re-signed if a key was rotated
         if send or value != session.cookie:
             self._set_cookie(app, response, session, value, created, now, lifetime)
+
+    def _refuse_if_oversized(self, session: ServerSession, response: Response) -> None:
+        """``SESSIONLAB_MAX_BYTES``: a session grown over it is not saved (the store keeps
+        what it had) and the response becomes a 413 that says so. Checked here rather than
+        in an ``after_request`` hook, which Flask would run on every request."""
+        limit = self.settings.max_bytes
+        size = session_size(dict(session))
+        if limit is None or size <= limit or response.status_code >= 500:
+            return
+        session.modified = False
+        response.headers.clear()  # the view's answer is refused, its headers with it
+        response.status_code = 413
+        response.content_type = "text/plain; charset=utf-8"
+        response.set_data(
+            f"413: the session would hold {size} bytes, over this server's limit of {limit} "
+            f"({self.max_bytes_setting} changes it)\n"
+        )
 
     def _set_cookie(
         self,

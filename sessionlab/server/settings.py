@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSIONLAB_GENID": new_session_id,  # makes new session ids
     "SESSIONLAB_CLEAR_REFUSED_COOKIES": False,  # expire a cookie whose signature fails
     "SESSIONLAB_PRUNE_INTERVAL": 60.0,  # seconds between sweeps of expired records
+    "SESSIONLAB_MAX_BYTES": None,  # a session over this (as JSON) is not saved: HTTP 413
 }
 
 
@@ -53,6 +54,7 @@ class SessionSettings:
     genid: Callable[[], str] = new_session_id
     clear_refused_cookies: bool = False
     prune_interval: float = DEFAULTS["SESSIONLAB_PRUNE_INTERVAL"]
+    max_bytes: int | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SessionSettings:
@@ -97,6 +99,7 @@ class SessionSettings:
             genid=genid,
             clear_refused_cookies=flag(config, "SESSIONLAB_CLEAR_REFUSED_COOKIES"),
             prune_interval=seconds(config, "SESSIONLAB_PRUNE_INTERVAL"),  # type: ignore[arg-type]
+            max_bytes=byte_count(config, "SESSIONLAB_MAX_BYTES"),
         )
 
 
@@ -104,6 +107,23 @@ def flag(config: Mapping[str, Any], key: str) -> bool:
     value = config.get(key, DEFAULTS[key])
     if not isinstance(value, bool):
         raise ConfigError(f"{key} must be True or False, not {value!r}")
+    return value
+
+
+def byte_count(config: Mapping[str, Any], key: str) -> int | None:
+    """A whole number of bytes above 0, or None for no limit.
+
+    >>> byte_count({"SESSIONLAB_MAX_BYTES": 4.5}, "SESSIONLAB_MAX_BYTES")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    sessionlab.errors.ConfigError: SESSIONLAB_MAX_BYTES must be a whole number of bytes ...
+    """
+    value = config.get(key, DEFAULTS[key])
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(
+            f"{key} must be a whole number of bytes above 0 (or None for no limit), not {value!r}"
+        )
     return value
 
 
