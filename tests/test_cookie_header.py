@@ -10,7 +10,7 @@ from werkzeug.test import EnvironBuilder
 
 from sessionlab.server.cookie_header import request_cookies
 
-NAMES = ["sid", "sid2", "a"]
+NAMES = ["sid", "sid2", "a", "", "s id"]  # the last two: names Werkzeug never yields
 # What a Cookie header is made of, and what could trip a hand-written split: separators,
 # whitespace of every kind, quotes and escapes, line breaks, text that is not ASCII
 # (WSGI hands it over as Latin-1), and names inside other names and values.

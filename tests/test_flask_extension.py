@@ -395,3 +395,27 @@ def test_without_sessionlab_max_bytes_a_session_may_grow():
 
     ServerSessions(app)
     assert app.test_client().get("/grow").status_code == 200
+
+
+def test_a_refused_write_changes_nothing_not_even_with_a_new_id_or_a_server_error():
+    app = make_app(SESSIONLAB_MAX_BYTES=100)
+
+    @app.get("/grow-with-new-id")
+    def grow_with_new_id():
+        flask.session.regenerate()
+        flask.session["blob"] = "x" * 500
+        return "grown"
+
+    @app.get("/grow-then-fail")
+    def grow_then_fail():
+        flask.session["blob"] = "x" * 500
+        raise RuntimeError("the view failed after writing")
+
+    ServerSessions(app)
+    client = app.test_client()
+    client.get("/login/alice")
+    assert client.get("/grow-with-new-id").status_code == 413
+    assert client.get("/grow-then-fail").status_code == 500  # stays the server error it is
+    assert client.get("/me").text == "alice"  # the old id still works
+    (record,) = session_store(app).all()
+    assert record.data == {"name": "alice"}

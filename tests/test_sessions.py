@@ -246,3 +246,39 @@ def test_a_nested_value_edited_in_place_is_not_kept_unless_marked_modified(serve
     # The first request adds the key (a write); later ones only edit the list they read.
     assert [client.get("/cart-in-place").text for _ in range(3)] == ["1", "2", "2"]
     lab_state(app).store.close()
+
+
+def test_stray_characters_in_a_cookie_do_not_fill_the_servers_memory():
+    # base64 decoding skips characters outside its alphabet, so one valid cookie verifies
+    # in endless spellings; only the spelling the server signs is remembered.
+    from flask import Flask
+
+    from sessionlab.server.id_cookies import SignedIds
+
+    app = Flask("t-spellings")
+    app.secret_key = "k" * 64
+    ids = SignedIds()
+    cookie = ids.signer(app).sign("sid-1").decode()
+    spellings = [cookie + "!" * n for n in range(1, 200)]
+    spellings = [spelling for spelling in spellings if ids.signer(app).validate(spelling)]
+    assert len(spellings) > 100
+    assert {ids.verified(app, spelling) for spelling in [cookie, *spellings]} == {"sid-1"}
+    ((_, remembered),) = ids._by_keys.values()  # what this set of keys holds
+    assert list(remembered) == [cookie]
+
+
+def test_decoded_sessions_are_forgotten_past_the_byte_bound():
+    from sessionlab.server.stores.base import PLAIN, DecodedMemo
+
+    memo, decoded = DecodedMemo(byte_limit=100), []
+
+    def decode(text):
+        decoded.append(text)
+        return {"t": text}, None
+
+    texts = [f"{n:030d}" for n in range(5)]  # 30 bytes each: at most three fit
+    for text in [*texts, *texts]:
+        memo.decode(text, PLAIN, lambda t=text: decode(t), len(text))
+    assert decoded == [*texts, *texts]  # each was forgotten before it came back
+    memo.decode(texts[4], PLAIN, lambda: decode("again"), 30)
+    assert decoded[-1] == texts[4]  # the last one is still remembered

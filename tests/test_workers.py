@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 import sessionlab as sl
 from sessionlab.server.processes import port_answers
@@ -54,6 +55,9 @@ def test_shared_stores_lose_no_session_across_two_workers(store, request):
         assert [p for problems, _ in results for p in problems] == []
         assert len(set().union(*(workers for _, workers in results))) == 2  # both served
         assert lab.store.length() == 0  # every cycle logged out
+        # A refusal is a worker's answer too: it says which worker gave it.
+        refused = requests.get(f"{lab.url}/user", headers={"X-Big": "b" * 20_000}, timeout=10)
+        assert refused.status_code == 431 and int(refused.headers[WORKER_HEADER]) in lab.pids
 
 
 def test_memory_store_across_workers_warns_and_loses_sessions():

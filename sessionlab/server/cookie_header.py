@@ -3,6 +3,8 @@ the session cookie's values and adding ``Vary: Cookie``."""
 
 from __future__ import annotations
 
+import functools
+
 from flask import Request, Response
 from werkzeug.sansio.http import parse_cookie
 
@@ -30,7 +32,8 @@ def request_cookies(request: Request, name: str) -> list[str]:
     header = request.environ.get("HTTP_COOKIE", "")
     if name not in header:
         return []
-    if '"' in header or not header.isascii():  # quoted values; WSGI's Latin-1 to decode
+    # Quoted values, WSGI's Latin-1 to decode, a name Werkzeug's parser would never match:
+    if '"' in header or not header.isascii() or not plain_name(name):
         return parse_cookie(header).getlist(name)
     found = []
     for pair in header.split(";"):
@@ -40,6 +43,17 @@ def request_cookies(request: Request, name: str) -> list[str]:
             if " " not in value and "\t" not in value:
                 found.append(value)
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def plain_name(name: str) -> bool:
+    """A cookie name the split finds as Werkzeug does: not empty, and none of space, tab,
+    ``=``, ``;`` or ``"`` (Werkzeug's parser never yields such a name).
+
+    >>> plain_name("session"), plain_name("s id"), plain_name("")
+    (True, False, False)
+    """
+    return bool(name) and not any(c in name for c in ' \t=;"')
 
 
 def vary_on_cookie(response: Response) -> None:

@@ -101,12 +101,14 @@ def refuse_oversized_session(response: Response, limits: Limits) -> Response:
     """413 instead of the response when the modified session is over ``session_bytes``;
     the session is then not saved, so the store keeps what it had."""
     current = opened_session()
-    if current is None or not current.modified or response.status_code >= 500:
+    if current is None or not current.modified:
         return response
     size = session_size(dict(current))
     if size <= limits.session_bytes:
         return response
     current.modified = False
+    if response.status_code >= 500:  # a server error stays what it is, and saves nothing
+        return response
     return refusal(
         413, f"the session would hold {size} bytes", "session_bytes", limits.session_bytes
     )

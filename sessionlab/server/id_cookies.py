@@ -48,8 +48,9 @@ class SignedIds:
         """The id a cookie value carries, or None when its signature does not verify.
 
         A session sends the same cookie on each of its requests: a value verified once under
-        these keys is remembered with its id (at most ``VERIFIED_LIMIT``; then forgotten all
-        at once), so that only its first request pays for the HMAC. Only the signature is
+        these keys, spelled as this server signs it, is remembered with its id (at most
+        ``VERIFIED_LIMIT``; then forgotten all at once), so that only its first request pays
+        for the HMAC. Only the signature is
         remembered: whether the id is still a live session is asked of the store every time.
         """
         signer, verified = self._keys(app)
@@ -59,9 +60,12 @@ class SignedIds:
                 sid = signer.unsign(cookie).decode()
             except BadSignature:
                 return None
-            if len(verified) >= VERIFIED_LIMIT:
-                verified.clear()
-            verified[cookie] = sid
+            # Only the value this server would send: base64 decoding skips stray characters,
+            # so one cookie verifies in endless spellings, each of which would take room.
+            if signer.sign(sid).decode() == cookie:
+                if len(verified) >= VERIFIED_LIMIT:
+                    verified.clear()
+                verified[cookie] = sid
         return sid
 
     def _keys(self, app: Flask) -> tuple[Signer, dict[str, str]]:

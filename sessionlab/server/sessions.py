@@ -278,8 +278,8 @@ class ServerSessionInterface(SessionInterface):
             self.release_lock(session)
 
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
-        if session.modified and self.settings.max_bytes is not None:
-            self._refuse_if_oversized(session, response)
+        if self._refused_as_oversized(session, response):
+            return  # nothing written, nothing destroyed, the cookie as it was
         now = self.clock()
         if now >= self.next_prune:
             self.next_prune = now + self.settings.prune_interval
@@ -323,22 +323,26 @@ class ServerSessionInterface(SessionInterface):
         if send or value != session.cookie:
             self._set_cookie(app, response, session, value, created, now, lifetime)
 
-    def _refuse_if_oversized(self, session: ServerSession, response: Response) -> None:
-        """``SESSIONLAB_MAX_BYTES``: a session grown over it is not saved (the store keeps
-        what it had) and the response becomes a 413 that says so. Checked here rather than
-        in an ``after_request`` hook, which Flask would run on every request."""
+    def _refused_as_oversized(self, session: ServerSession, response: Response) -> bool:
+        """``SESSIONLAB_MAX_BYTES``: a session grown over it changes nothing in the store (not
+        even a ``regenerate()``'s deletion of the old id), and the response becomes a 413
+        that says so (a server error stays what it is). Checked here rather than in an
+        ``after_request`` hook, which Flask would run on every request."""
         limit = self.settings.max_bytes
+        if limit is None or not session.modified:
+            return False
         size = session_size(dict(session))
-        if limit is None or size <= limit or response.status_code >= 500:
-            return
-        session.modified = False
-        response.headers.clear()  # the view's answer is refused, its headers with it
-        response.status_code = 413
-        response.content_type = "text/plain; charset=utf-8"
-        response.set_data(
-            f"413: the session would hold {size} bytes, over this server's limit of {limit} "
-            f"({self.max_bytes_setting} changes it)\n"
-        )
+        if size <= limit:
+            return False
+        if response.status_code < 500:
+            response.headers.clear()  # the view's answer is refused, its headers with it
+            response.status_code = 413
+            response.content_type = "text/plain; charset=utf-8"
+            response.set_data(
+                f"413: the session would hold {size} bytes, over this server's limit of "
+                f"{limit} ({self.max_bytes_setting} changes it)\n"
+            )
+        return True
 
     def _set_cookie(
         self,

@@ -41,7 +41,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 
 from .app import create_app
 from .config import LabConfig
@@ -86,18 +86,35 @@ def worker_app() -> Flask:
     to_log.setFormatter(EventLine())
     events.addHandler(to_log)
     events.propagate = False  # once, in the log: not again through the root logger
-    pid = str(os.getpid())
-    answers = itertools.count(1)
-
-    @app.after_request
-    def say_which_worker(response: Response) -> Response:
-        response.headers[WORKER_HEADER] = pid
-        if next(answers) % KEEPALIVE_REQUESTS == 0:  # see the module's docstring
-            response.headers["Connection"] = "close"
-        return response
-
-    announce(Path(os.environ[READY_VARIABLE]), int(pid), events)
+    app.wsgi_app = WorkerHeaders(app.wsgi_app, os.getpid())  # type: ignore[method-assign]
+    announce(Path(os.environ[READY_VARIABLE]), os.getpid(), events)
     return app
+
+
+class WorkerHeaders:
+    """WSGI middleware: every answer says which worker gave it, refusals included, and every
+    ``KEEPALIVE_REQUESTS``-th asks the client to reconnect (see the module's docstring).
+    Not a Flask hook, which would also cost a coroutine check on every request.
+
+    >>> from flask import Response
+    >>> from werkzeug.test import Client
+    >>> Client(WorkerHeaders(Response("hi"), 1234)).get("/").headers[WORKER_HEADER]
+    '1234'
+    """
+
+    def __init__(self, wsgi_app: Any, pid: int) -> None:
+        self.wsgi_app = wsgi_app
+        self.pid = str(pid)
+        self.answers = itertools.count(1)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append((WORKER_HEADER, self.pid))
+            if next(self.answers) % KEEPALIVE_REQUESTS == 0:
+                headers.append(("Connection", "close"))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, respond)
 
 
 def die_with_server() -> None:

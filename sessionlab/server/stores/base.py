@@ -152,7 +152,10 @@ def reader(codec: Codec, format: int) -> Callable[[str | bytes], dict[str, Any]]
 
 # Values a shallow copy of a session's dict cannot share with the original: immutable.
 IMMUTABLE_VALUES = frozenset({str, int, float, bool, type(None)})
-MEMO_LIMIT = 10_000  # decoded sessions a store remembers (a few MB), then forgets them all
+# Decoded sessions a store remembers, then forgets them all: at most this many, and at most
+# this many bytes of their stored text (a few MB in all, with the decoded copies).
+MEMO_LIMIT = 10_000
+MEMO_BYTES = 1_000_000
 
 
 class DecodedMemo:
@@ -171,26 +174,37 @@ class DecodedMemo:
     True
     """
 
-    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+    def __init__(self, limit: int = MEMO_LIMIT, byte_limit: int = MEMO_BYTES) -> None:
         self.limit = limit
+        self.byte_limit = byte_limit
         self._known: dict[Hashable, tuple[Codec, dict[str, Any], Any]] = {}
+        self._bytes = 0  # of the texts remembered: rewritten records leave theirs behind
 
     def decode(
-        self, text: Hashable, codec: Codec, decode: Callable[[], tuple[dict[str, Any], Any]]
+        self,
+        text: Hashable,
+        codec: Codec,
+        decode: Callable[[], tuple[dict[str, Any], Any]],
+        size: int = 0,
     ) -> tuple[dict[str, Any], Any]:
-        """``decode()``'s data and extra for ``text``, read by ``codec``: remembered or new."""
+        """``decode()``'s data and extra for ``text`` (``size`` bytes long), read by
+        ``codec``: remembered or new."""
         known = self._known.get(text)
         if known is not None and known[0] is codec:
             return dict(known[1]), known[2]
         data, extra = decode()
         if all(type(value) in IMMUTABLE_VALUES for value in data.values()):
-            if len(self._known) >= self.limit:
+            if len(self._known) >= self.limit or self._bytes + size > self.byte_limit:
                 self._known.clear()
+                self._bytes = 0
             self._known[text] = (codec, data, extra)
+            self._bytes += size
             data = dict(data)
         return data, extra
 
     def loads(self, text: str, format: int, codec: Codec) -> dict[str, Any]:
         """The data of a record stored as ``text`` in ``format`` (read as :func:`reader` says)."""
-        data, _ = self.decode((text, format), codec, lambda: (reader(codec, format)(text), None))
+        data, _ = self.decode(
+            (text, format), codec, lambda: (reader(codec, format)(text), None), len(text)
+        )
         return data

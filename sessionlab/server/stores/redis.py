@@ -139,7 +139,9 @@ class RedisStore:
         if not isinstance(value, bytes):  # None: no such key (the client does not decode)
             return None
         codec = self.codec
-        data, (created, expires) = self._decoded.decode(value, codec, lambda: parts(value, codec))
+        data, (created, expires) = self._decoded.decode(
+            value, codec, lambda: parts(value, codec), len(value)
+        )
         record = Record(sid, data, created, expires)
         return None if record.is_expired() else record
 
