@@ -196,3 +196,30 @@ def test_a_backed_up_listener_still_takes_the_invalidation_of_a_finished_write(p
         writer.clear()
         reader.close()
         writer.close()
+
+
+def read_in_child(store: RedisStore, answers) -> None:
+    record = store.get("k")
+    answers.send(None if record is None else record.data)
+
+
+def test_a_fork_while_another_thread_reads_does_not_hang_the_child(private_redis):
+    # The cache's lock, held by a thread of the parent at the fork, is held for good in the
+    # child, which has only the forking thread: the child must get a lock of its own.
+    store = local_store(private_redis, "c:fork:")
+    store.set(record("k", v=1))
+    assert store.get("k").data == {"v": 1}
+    context = multiprocessing.get_context("fork")
+    answer_out, answer_in = context.Pipe()
+    with store.cache._lock:  # as a reader of another thread holds it, mid-read
+        child = context.Process(target=read_in_child, args=(store, answer_in))
+        child.start()
+    try:
+        assert answer_out.poll(10), "the child hung on the lock it inherited"
+        assert answer_out.recv() == {"v": 1}
+    finally:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+        store.clear()
+        store.close()

@@ -46,6 +46,7 @@ import errno
 import os
 import socket
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -99,6 +100,7 @@ class ReadCache:
         self.enabled = True  # False for good once Redis refuses tracking (before 6.0)
         self._values: dict[str, object] = {}  # a value (bytes), or a read's placeholder
         self._lock = threading.Lock()
+        _CACHES.add(self)  # a fork gives the child a fresh lock: see _after_fork
         self._listener: Any = None
         self._socket: Any = None  # the listener's socket, polled by has_input
         self._pid = os.getpid()
@@ -213,6 +215,15 @@ class ReadCache:
             self._values.pop(key.decode() if isinstance(key, bytes) else key, None)
             self._taken += 1
 
+    def _forked(self) -> None:
+        """In a forked child: nothing of the parent's. Its lock may have been held by another
+        thread of the parent at the fork, which the child does not have: taken, it would
+        never be given back."""
+        self._lock = threading.Lock()
+        self._values, self._listener, self._socket = {}, None, None
+        self._pid = os.getpid()
+        self._taken = 0
+
     def _disconnect(self) -> None:
         self._values.clear()
         if self._listener is not None:
@@ -227,3 +238,15 @@ class ReadCache:
     def _evict(self) -> None:
         while len(self._values) > self.limit:  # the oldest first (dicts keep insertion order)
             del self._values[next(iter(self._values))]
+
+
+_CACHES: weakref.WeakSet[ReadCache] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for cache in list(_CACHES):
+        cache._forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
