@@ -29,7 +29,7 @@ from flask.sessions import SessionMixin
 from werkzeug.exceptions import InternalServerError
 
 from ..errors import StoreClosedError, StoreUnavailable
-from .limits import Limits, session_size
+from .limits import Limits, knob, refusal_text, session_size
 from .sessions import ServerSessionInterface
 from .stores import Store
 
@@ -48,7 +48,7 @@ def install_guards(app: Flask, limits: Limits, store: Store, events: logging.Log
     outage = install_outage_handling(app, store, events, limits.retry_after)
     app.wsgi_app = WsgiGuards(app.wsgi_app, limits, outage)  # type: ignore[method-assign]
     if isinstance(app.session_interface, ServerSessionInterface):
-        app.session_interface.max_bytes_setting = "start(limits={'session_bytes': ...})"
+        app.session_interface.max_bytes_setting = knob("session_bytes")
         return
 
     @app.after_request
@@ -200,10 +200,7 @@ def opened_session() -> SessionMixin | None:
 
 def refusal(status: int, what: str, setting: str, limit: int) -> Response:
     """A short plain-text refusal naming the bound and how to change it."""
-    message = (
-        f"{status}: {what}, over this server's limit of {limit} "
-        f"(start(limits={{{setting!r}: ...}}) changes it)\n"
-    )
+    message = refusal_text(status, what, limit, knob(setting))
     return Response(message, status, content_type="text/plain; charset=utf-8")
 
 

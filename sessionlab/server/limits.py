@@ -81,3 +81,21 @@ def session_size(data: dict[str, Any]) -> int:
     16
     """
     return len(json.dumps(data, separators=(",", ":"), default=str).encode())
+
+
+def knob(setting: str) -> str:
+    """How one of a lab server's bounds is changed, as its refusals say.
+
+    >>> knob("url_bytes")
+    "start(limits={'url_bytes': ...})"
+    """
+    return f"start(limits={{{setting!r}: ...}})"
+
+
+def refusal_text(status: int, what: str, limit: int, how: str) -> str:
+    """The one line a refusal answers with: what was over which limit, and what changes it.
+
+    >>> print(refusal_text(414, "the URL has 9000 bytes", 8192, "URL_BYTES"), end="")
+    414: the URL has 9000 bytes, over this server's limit of 8192 (URL_BYTES changes it)
+    """
+    return f"{status}: {what}, over this server's limit of {limit} ({how} changes it)\n"

@@ -50,7 +50,7 @@ from .codec import TaggedCodec
 from .config import new_session_id
 from .cookie_header import request_cookies, vary_on_cookie
 from .id_cookies import SignedIds
-from .limits import session_size
+from .limits import refusal_text, session_size
 from .settings import SessionSettings
 from .stores import Record, SessionLocks, Store
 
@@ -338,10 +338,8 @@ class ServerSessionInterface(SessionInterface):
             response.headers.clear()  # the view's answer is refused, its headers with it
             response.status_code = 413
             response.content_type = "text/plain; charset=utf-8"
-            response.set_data(
-                f"413: the session would hold {size} bytes, over this server's limit of "
-                f"{limit} ({self.max_bytes_setting} changes it)\n"
-            )
+            what = f"the session would hold {size} bytes"
+            response.set_data(refusal_text(413, what, limit, self.max_bytes_setting))
         return True
 
     def _set_cookie(

@@ -160,7 +160,8 @@ MEMO_BYTES = 1_000_000
 
 class DecodedMemo:
     """Session data by the stored text it was decoded from, so that a session read again
-    unchanged costs a dict copy instead of a JSON parse (a quarter of a Redis read).
+    unchanged costs a dict copy instead of a JSON parse (more than half of a cached Redis
+    read, by py-spy on bench/hot_path.py).
 
     Only data whose values are all immutable (str, numbers, bool, None) is remembered, so
     each reader's copy shares nothing it could change. The text is the key: a record that

@@ -324,11 +324,6 @@ def encode(record: Record, codec: Codec = PLAIN) -> str:
     return f'{record.expires!r} {{"created":{created},"data":{data},"f":{codec.format}}}'
 
 
-def decode(sid: str, value: bytes, codec: Codec = PLAIN) -> Record:
-    data, (created, expires) = parts(value, codec)
-    return Record(sid, data, created, expires)
-
-
 def parts(value: bytes, codec: Codec) -> tuple[dict[str, Any], tuple[float, float]]:
     """A stored value's data, and its creation and expiry times."""
     expires, stored = value.split(b" ", 1)
